@@ -13,8 +13,9 @@ export class ByteReader {
 
   constructor(buf: Buffer, start = 0, end = buf.length) {
     this.buf = buf;
-    this.pos = start;
-    this.end = end;
+    // Clamped so a bogus end can never make a read run past the buffer (a RangeError, not TRUNCATED_INPUT).
+    this.end = Math.min(end, buf.length);
+    this.pos = Math.min(Math.max(0, start), this.end);
   }
 
   get remaining(): number {
@@ -22,7 +23,8 @@ export class ByteReader {
   }
 
   need(n: number): void {
-    if (n < 0 || this.pos + n > this.end) {
+    // `!(n >= 0)` also refuses NaN, which would otherwise slip through both comparisons.
+    if (!(n >= 0) || this.pos + n > this.end) {
       throw new SluiceError('TRUNCATED_INPUT', `needed ${n} bytes at position ${this.pos}, ${this.end - this.pos} left`);
     }
   }
@@ -99,7 +101,13 @@ export class ByteReader {
 
   /** Zigzag signed varint (Kafka's varint and varlong). */
   varint(): number {
-    return zigzagDecode(this.uvarint());
+    const start = this.pos;
+    const u = this.uvarint();
+    if (u < 2 ** 52) return zigzagDecode(u);
+    // Zigzag of magnitudes near 2^53 needs 54 bits, more than a double holds: redo it exactly.
+    let big = 0n;
+    for (let i = this.pos - 1; i >= start; i--) big = (big << 7n) | BigInt(this.buf[i]! & 0x7f);
+    return Number((big >> 1n) ^ -(big & 1n));
   }
 
   bytes(n: number): Buffer {

@@ -1,6 +1,7 @@
 // Growable big-endian byte writer for Kafka encodings (protocol messages and record
 // batches). Writes into one buffer that doubles when full; `finish()` returns a view,
 // not a copy. Length prefixes and checksums are written by reserving room and patching.
+import { SluiceError } from '../errors.js';
 import { zigzagEncode } from './varint.js';
 
 const TWO_32 = 2 ** 32;
@@ -106,6 +107,8 @@ export class ByteWriter {
   }
 
   uvarint(v: number): this {
+    // A negative value would silently encode as one garbage byte; it is always a caller bug.
+    if (!(v >= 0)) throw new SluiceError('INTERNAL', `uvarint cannot encode ${v}`);
     this.ensure(10);
     while (v >= 0x80) {
       this.buf[this.pos++] = (v & 0x7f) | 0x80;
@@ -117,7 +120,17 @@ export class ByteWriter {
 
   /** Zigzag signed varint (Kafka's varint and varlong). */
   varint(v: number): this {
-    return this.uvarint(zigzagEncode(v));
+    if (v > -(2 ** 52) && v < 2 ** 52) return this.uvarint(zigzagEncode(v));
+    // Zigzag of magnitudes near 2^53 needs 54 bits, more than a double holds: encode exactly.
+    const b = BigInt(Math.trunc(v));
+    let z = b >= 0n ? b << 1n : ((-b) << 1n) - 1n;
+    this.ensure(10);
+    while (z >= 0x80n) {
+      this.buf[this.pos++] = Number(z & 0x7fn) | 0x80;
+      z >>= 7n;
+    }
+    this.buf[this.pos++] = Number(z);
+    return this;
   }
 
   bytes(data: Uint8Array): this {

@@ -1,7 +1,8 @@
 // Variable-length integers as Kafka uses them: unsigned LEB128 ("uvarint", for compact
 // lengths and tagged fields) and zigzag-encoded signed varints (record fields).
 // 64-bit values are JavaScript numbers: exact up to 2^53, which covers every offset,
-// timestamp and delta Sluice produces; larger magnitudes lose low bits, never sign.
+// timestamp and delta Sluice produces (the reader and writer encode signed varints up to
+// +-2^53 exactly); larger magnitudes lose low bits, never sign.
 
 const TWO_32 = 2 ** 32;
 
@@ -29,5 +30,7 @@ export function sizeOfUVarint(value: number): number {
 
 /** Bytes a zigzag signed varint takes. */
 export function sizeOfVarint(value: number): number {
-  return sizeOfUVarint(zigzagEncode(value));
+  if (value > -(2 ** 52) && value < 2 ** 52) return sizeOfUVarint(zigzagEncode(value));
+  // 2^52 <= |value| <= 2^53: the zigzag form has 53 or 54 significant bits, 8 bytes either way.
+  return 8;
 }
