@@ -1,0 +1,167 @@
+// Keyed state on the JS heap: the fast backend for state that fits in memory.
+// Layout per state: one Map per owned key group (indexed by keyGroup - range.start), key ->
+// KeyEntry, and in it namespace -> Cell. Keys and namespaces are Map keys via heapKeyOf
+// (primitives as themselves, no allocation), so a get/update is two Map lookups and an
+// update of an existing cell allocates nothing. The last KeyEntry looked up is cached per
+// state, so a read-then-write on the same record does the key lookup once.
+// May import: errors, types, base-backend, cell-storage, key-codec.
+import { BaseKeyedStateBackend } from './base-backend.js';
+import type { CellVisitor } from './base-backend.js';
+import { MISSING } from './cell-storage.js';
+import type { StateMeta } from './cell-storage.js';
+import { heapKeyOf } from './key-codec.js';
+import type { HeapKey } from './key-codec.js';
+import type { KeyedStateBackend, KeyedStateBackendOptions } from './types.js';
+
+interface Cell {
+  ns: unknown;
+  /** Stored form; for map state a Map userKeyH -> MapEntry. */
+  value: unknown;
+}
+
+interface MapEntry {
+  key: unknown;
+  stored: unknown;
+}
+
+interface KeyEntry {
+  key: unknown;
+  cells: Map<HeapKey, Cell>;
+}
+
+interface HeapStore {
+  tables: Array<Map<HeapKey, KeyEntry>>;
+  /** keyVersion at which `entry` was looked up (entry may be undefined = absent). */
+  cachedVersion: number;
+  cachedEntry: KeyEntry | undefined;
+}
+
+export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
+  protected initStore(m: StateMeta): void {
+    const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
+    const tables: Array<Map<HeapKey, KeyEntry>> = new Array(n);
+    for (let i = 0; i < n; i++) tables[i] = new Map();
+    const store: HeapStore = { tables, cachedVersion: -1, cachedEntry: undefined };
+    m.store = store;
+  }
+
+  private keyEntry(m: StateMeta): KeyEntry | undefined {
+    this.requireKey();
+    const st = m.store as HeapStore;
+    if (st.cachedVersion === this.keyVersion) return st.cachedEntry;
+    const e = st.tables[this.curKg - this.keyGroupRange.start]!.get(this.curKeyH);
+    st.cachedVersion = this.keyVersion;
+    st.cachedEntry = e;
+    return e;
+  }
+
+  private cell(m: StateMeta): Cell | undefined {
+    return this.keyEntry(m)?.cells.get(this.curNsH);
+  }
+
+  private ensureCell(m: StateMeta, init: () => unknown): Cell {
+    let e = this.keyEntry(m);
+    if (e === undefined) {
+      e = { key: this.curKey, cells: new Map() };
+      (m.store as HeapStore).tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
+      (m.store as HeapStore).cachedEntry = e;
+    }
+    let c = e.cells.get(this.curNsH);
+    if (c === undefined) {
+      c = { ns: this.curNs, value: init() };
+      e.cells.set(this.curNsH, c);
+    }
+    return c;
+  }
+
+  private dropCell(m: StateMeta): void {
+    const e = this.keyEntry(m);
+    if (e === undefined) return;
+    if (e.cells.delete(this.curNsH) && e.cells.size === 0) {
+      (m.store as HeapStore).tables[this.curKg - this.keyGroupRange.start]!.delete(this.curKeyH);
+      (m.store as HeapStore).cachedEntry = undefined;
+    }
+  }
+
+  getCell(m: StateMeta): unknown {
+    return this.cell(m)?.value;
+  }
+
+  putCell(m: StateMeta, stored: unknown): void {
+    const e = this.keyEntry(m);
+    const c = e?.cells.get(this.curNsH);
+    if (c !== undefined) c.value = stored;
+    else this.ensureCell(m, () => stored);
+  }
+
+  removeCell(m: StateMeta): void {
+    this.dropCell(m);
+  }
+
+  mapGet(m: StateMeta, userKey: unknown): unknown {
+    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
+    if (map === undefined) return MISSING;
+    const e = map.get(heapKeyOf(userKey));
+    return e === undefined ? MISSING : e.stored;
+  }
+
+  mapPut(m: StateMeta, userKey: unknown, stored: unknown): void {
+    const map = this.ensureCell(m, () => new Map<HeapKey, MapEntry>()).value as Map<HeapKey, MapEntry>;
+    const uh = heapKeyOf(userKey);
+    const e = map.get(uh);
+    if (e !== undefined) e.stored = stored;
+    else map.set(uh, { key: userKey, stored });
+  }
+
+  mapRemove(m: StateMeta, userKey: unknown): void {
+    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
+    if (map === undefined) return;
+    if (map.delete(heapKeyOf(userKey)) && map.size === 0) this.dropCell(m);
+  }
+
+  mapEntries(m: StateMeta): Array<[unknown, unknown]> {
+    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
+    const out: Array<[unknown, unknown]> = [];
+    if (map !== undefined) for (const e of map.values()) out.push([e.key, e.stored]);
+    return out;
+  }
+
+  mapIsEmpty(m: StateMeta): boolean {
+    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
+    return map === undefined || map.size === 0;
+  }
+
+  protected scan(m: StateMeta, kg: number, visit: CellVisitor): void {
+    const table = (m.store as HeapStore).tables[kg - this.keyGroupRange.start];
+    if (table === undefined) return;
+    for (const e of table.values()) {
+      for (const c of e.cells.values()) {
+        if (m.kind === 'map') {
+          const entries: Array<[unknown, unknown]> = [];
+          for (const me of (c.value as Map<HeapKey, MapEntry>).values()) entries.push([me.key, me.stored]);
+          visit(e.key, c.ns, entries);
+        } else {
+          visit(e.key, c.ns, c.value);
+        }
+      }
+    }
+  }
+
+  protected clearAll(): void {
+    for (const m of this.metas.values()) {
+      const st = m.store as HeapStore;
+      for (const t of st.tables) t.clear();
+      st.cachedVersion = -1;
+      st.cachedEntry = undefined;
+    }
+  }
+
+  protected closeStorage(): Promise<void> {
+    this.clearAll();
+    return Promise.resolve();
+  }
+}
+
+export function createHeapKeyedStateBackend(options: KeyedStateBackendOptions = {}): KeyedStateBackend {
+  return new HeapKeyedStateBackend(options);
+}
