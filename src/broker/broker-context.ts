@@ -1,0 +1,99 @@
+// What every handler can reach: the log, the clock, the metrics registry, the broker's
+// configuration (node id, advertised address, auto-creation), and named coordinators
+// (the group and transaction coordinators register themselves here lazily, so the broker
+// core does not need to know their classes). One BrokerContext per running broker.
+// May import: ./log-port.ts, observe/metrics.ts, errors.ts.
+import { isSluiceError } from '../errors.js';
+import type { MetricsRegistry } from '../observe/metrics.js';
+import type { HandlerRegistry } from './handlers/registry.js';
+import type { LogLike } from './log-port.js';
+
+export interface BrokerConfig {
+  /** This node's id (Sluice is one node: broker 0, the controller and every coordinator). */
+  nodeId: number;
+  /** The address clients are told to connect to (Metadata, FindCoordinator). */
+  advertisedHost: string;
+  advertisedPort: number;
+  clusterId: string;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  /** The largest request frame accepted (checked on the length prefix). */
+  maxRequestBytes: number;
+}
+
+export class BrokerContext {
+  readonly log: LogLike;
+  readonly clock: () => number;
+  readonly metrics: MetricsRegistry;
+  readonly config: BrokerConfig;
+  /** The served APIs (ApiVersions answers from it). */
+  readonly registry: HandlerRegistry;
+  private readonly coordinators = new Map<string, unknown>();
+  private readonly shutdownHooks: (() => Promise<void> | void)[] = [];
+  private readonly shutdown = new AbortController();
+  private readonly creating = new Map<string, Promise<boolean>>();
+
+  constructor(options: { log: LogLike; clock?: () => number; metrics: MetricsRegistry; config: BrokerConfig; registry: HandlerRegistry }) {
+    this.log = options.log;
+    this.registry = options.registry;
+    this.clock = options.clock ?? Date.now;
+    this.metrics = options.metrics;
+    this.config = options.config;
+  }
+
+  /** Aborted when the broker begins shutting down. */
+  get signal(): AbortSignal {
+    return this.shutdown.signal;
+  }
+
+  /**
+   * The coordinator registered under `name`, created on first use. `create` may register a
+   * shutdown hook with `onShutdown`.
+   */
+  coordinator<T>(name: string, create: (ctx: BrokerContext) => T): T {
+    let c = this.coordinators.get(name);
+    if (c === undefined) {
+      c = create(this);
+      this.coordinators.set(name, c);
+    }
+    return c as T;
+  }
+
+  /** Runs when the broker stops, before the log is flushed and closed (last registered first). */
+  onShutdown(fn: () => Promise<void> | void): void {
+    this.shutdownHooks.push(fn);
+  }
+
+  /**
+   * True when `topic` exists, creating it with the default partition count when
+   * auto-creation is on and `allowCreate` (Metadata's allow_auto_topic_creation) permits.
+   * Concurrent callers share one creation.
+   */
+  async ensureTopic(topic: string, allowCreate = true): Promise<boolean> {
+    if (this.log.hasTopic(topic)) return true;
+    if (!this.config.autoCreateTopics || !allowCreate) return false;
+    let p = this.creating.get(topic);
+    if (!p) {
+      p = this.log
+        .createTopic(topic, this.config.defaultPartitions)
+        .then(() => true)
+        .catch((err: unknown) => {
+          if (isSluiceError(err, 'TOPIC_EXISTS')) return true;
+          throw err;
+        })
+        .finally(() => this.creating.delete(topic));
+      this.creating.set(topic, p);
+    }
+    return p;
+  }
+
+  /** @internal Called by the server when it stops: ends long waits. */
+  beginShutdown(): void {
+    this.shutdown.abort();
+  }
+
+  /** @internal Called by the server once in-flight requests are done. */
+  async runShutdownHooks(): Promise<void> {
+    for (const fn of [...this.shutdownHooks].reverse()) await fn();
+  }
+}

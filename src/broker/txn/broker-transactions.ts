@@ -1,0 +1,87 @@
+// Plugs the transaction coordinator into a running broker: one per BrokerContext, its state
+// in the internal topic `__transaction_state`, markers written with the log's appendControl.
+// Starting it loads that state and completes transactions a crash left half-ended, so the
+// broker should call `transactionCoordinatorOf` right after it starts (otherwise the first
+// transactional request does).
+// Imports: ./transaction-coordinator.ts, ./log-txn-state-store.ts, ../groups/, ../broker-context.ts (type).
+import type { BrokerContext } from '../broker-context.js';
+import { groupCoordinatorOf, partitionExistsIn } from '../groups/broker-groups.js';
+import type { OffsetStore } from '../groups/group-coordinator.js';
+import { SystemTimers } from '../groups/timers.js';
+import { SluiceError } from '../../errors.js';
+import { LogTxnStateStore, TRANSACTION_STATE_TOPIC } from './log-txn-state-store.js';
+import type { TxnStatePartition } from './log-txn-state-store.js';
+import { TransactionCoordinator } from './transaction-coordinator.js';
+
+interface TxnLog {
+  groupOffsets?: OffsetStore;
+  partition(topic: string, index: number): TxnStatePartition & {
+    appendControl(marker: { producerId: number; producerEpoch: number; commit: boolean; coordinatorEpoch: number }, options?: { sync?: boolean }): Promise<unknown>;
+  };
+}
+
+interface Holder {
+  ready: Promise<TransactionCoordinator> | undefined;
+  current: TransactionCoordinator | undefined;
+}
+
+// Also reachable without creating anything, for pendingTxnOffsets.
+const holders = new WeakMap<BrokerContext, Holder>();
+
+function holderOf(broker: BrokerContext): Holder {
+  return broker.coordinator<Holder>('transactions', (b) => {
+    const holder: Holder = { ready: undefined, current: undefined };
+    holders.set(b, holder);
+    b.onShutdown(async () => {
+      const c = await holder.ready?.catch(() => undefined);
+      c?.close();
+    });
+    return holder;
+  });
+}
+
+async function start(b: BrokerContext): Promise<TransactionCoordinator> {
+  const log = b.log as unknown as TxnLog;
+  if (log.groupOffsets === undefined) throw new SluiceError('INTERNAL', 'the log has no groupOffsets store');
+  if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) {
+    await b.log.createTopic(TRANSACTION_STATE_TOPIC, 1, { cleanupPolicy: 'compact' }).catch((err: unknown) => {
+      if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) throw err;
+    });
+  }
+  const coordinator = new TransactionCoordinator({
+    store: new LogTxnStateStore(log.partition(TRANSACTION_STATE_TOPIC, 0), b.clock),
+    markers: {
+      partitionExists: partitionExistsIn(b),
+      writeMarker: async (topic, partition, marker) => {
+        await log.partition(topic, partition).appendControl(marker, { sync: true });
+      },
+    },
+    offsets: log.groupOffsets,
+    timers: new SystemTimers(),
+    groups: groupCoordinatorOf(b),
+  });
+  await coordinator.start();
+  return coordinator;
+}
+
+/** The broker's transaction coordinator, started (state loaded, half-ended transactions completed). */
+export function transactionCoordinatorOf(broker: BrokerContext): Promise<TransactionCoordinator> {
+  const holder = holderOf(broker);
+  if (holder.ready === undefined) {
+    const ready = start(broker).then((c) => {
+      holder.current = c;
+      return c;
+    });
+    holder.ready = ready;
+    // A failed start (e.g. a storage error) is retried by the next request, not remembered.
+    ready.catch(() => {
+      if (holder.ready === ready) holder.ready = undefined;
+    });
+  }
+  return holder.ready;
+}
+
+/** OffsetFetch requireStable: whether an open transaction holds offsets for this group partition. */
+export function pendingTxnOffsets(broker: BrokerContext, group: string, topic: string, partition: number): boolean {
+  return holders.get(broker)?.current?.hasPendingOffsets(group, topic, partition) ?? false;
+}
