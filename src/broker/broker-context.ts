@@ -2,11 +2,11 @@
 // configuration (node id, advertised address, auto-creation), and named coordinators
 // (the group and transaction coordinators register themselves here lazily, so the broker
 // core does not need to know their classes). One BrokerContext per running broker.
-// May import: ./log-port.ts, observe/metrics.ts, errors.ts.
+// May import: log/ (the Log it serves), observe/metrics.ts, errors.ts.
 import { isSluiceError } from '../errors.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
 import type { HandlerRegistry } from './handlers/registry.js';
-import type { LogLike } from './log-port.js';
+import type { Log } from '../log/log.js';
 
 export interface BrokerConfig {
   /** This node's id (Sluice is one node: broker 0, the controller and every coordinator). */
@@ -22,7 +22,7 @@ export interface BrokerConfig {
 }
 
 export class BrokerContext {
-  readonly log: LogLike;
+  readonly log: Log;
   readonly clock: () => number;
   readonly metrics: MetricsRegistry;
   readonly config: BrokerConfig;
@@ -33,7 +33,7 @@ export class BrokerContext {
   private readonly shutdown = new AbortController();
   private readonly creating = new Map<string, Promise<boolean>>();
 
-  constructor(options: { log: LogLike; clock?: () => number; metrics: MetricsRegistry; config: BrokerConfig; registry: HandlerRegistry }) {
+  constructor(options: { log: Log; clock?: () => number; metrics: MetricsRegistry; config: BrokerConfig; registry: HandlerRegistry }) {
     this.log = options.log;
     this.registry = options.registry;
     this.clock = options.clock ?? Date.now;

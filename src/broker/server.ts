@@ -6,7 +6,7 @@
 // Stopping is graceful: stop accepting, end long polls (the shutdown signal), let in-flight
 // requests finish, run coordinators' shutdown hooks, then flush the log and write its
 // recovery points (when the broker owns the log).
-// May import: log port types, observe/metrics.ts, everything in broker/ except groups/ and txn/
+// May import: log/, observe/metrics.ts, everything in broker/ except groups/ and txn/
 // internals (they plug in through BrokerContext.coordinator).
 import net from 'node:net';
 import { SluiceError } from '../errors.js';
@@ -16,11 +16,11 @@ import { BrokerMetrics } from './broker-metrics.js';
 import { Connection } from './connection.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { loadHandlers } from './handlers/registry.js';
-import type { LogLike } from './log-port.js';
+import type { Log } from '../log/log.js';
 
 export interface BrokerOptions {
   /** The log to serve. */
-  log: LogLike;
+  log: Log;
   /** Close (flush + recovery points) the log when the broker stops. Default true. */
   ownsLog?: boolean;
   /** Listen address; default 127.0.0.1. */

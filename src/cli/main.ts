@@ -1,9 +1,25 @@
 // Entry point of the `sluice` command: dispatches to one Verb per file.
 import { SluiceError } from '../errors.js';
 import type { Verb } from './verb.js';
+import { brokerVerb } from './broker.js';
+import { topicsVerb } from './topics.js';
+import { produceVerb } from './produce.js';
+import { consumeVerb } from './consume.js';
+import { logVerb } from './log-verb.js';
+import { registryVerb } from './registry.js';
+import { schemaVerb } from './schema.js';
+import { demoVerb } from './demo.js';
 
 const verbs: Verb[] = [
   // Each verb registers here, one import each.
+  brokerVerb,
+  topicsVerb,
+  produceVerb,
+  consumeVerb,
+  logVerb,
+  registryVerb,
+  schemaVerb,
+  demoVerb,
 ];
 
 function usage(): string {

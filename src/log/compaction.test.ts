@@ -186,3 +186,33 @@ test('property: compaction keeps exactly the latest record per key among closed 
     { numRuns: 25 },
   );
 });
+
+test('records of aborted transactions are removed and never shadow committed values', async () => {
+  const { encodeBatch } = await import('../codec/record-batch.js');
+  const dir = tempDir();
+  const log = await Log.open({ dataDir: dir });
+  try {
+    await log.createTopic('tx', 1, config);
+    const p = log.partition('tx', 0);
+    await p.appendRecords([{ key: Buffer.from('a'), value: Buffer.from('good'), timestamp: 1 }]);
+    const txBatch = encodeBatch([{ key: Buffer.from('a'), value: Buffer.from('bad'), timestamp: 2 }], {
+      producerId: 7,
+      producerEpoch: 0,
+      baseSequence: 0,
+      isTransactional: true,
+    });
+    await p.append(txBatch);
+    await p.appendControl({ producerId: 7, producerEpoch: 0, commit: false, coordinatorEpoch: 0 });
+    for (let i = 0; i < 8; i++) await p.appendRecords([{ key: Buffer.from(`f${i}`), value: Buffer.alloc(150), timestamp: 3 }]);
+    const res = await compactPartition(p, config, 10);
+    assert.equal(res.abortedDropped, 1);
+    const rows = await readAll(p);
+    assert.deepEqual(
+      rows.filter((r) => r.key === 'a').map((r) => [r.offset, r.value]),
+      [[0, 'good']],
+    );
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -8,8 +8,9 @@
 // Partition.replaceSegments, which swaps them in atomically (crash-safe) under the
 // partition's own lock. The active segment is never touched.
 //
+// Records of aborted transactions are removed (and never count as a key's latest value).
 // What is kept as it is: control batches (transaction markers), records without a key,
-// aborted transactional records (not yet filtered), batches where nothing was removed.
+// transactions still open at the end of the closed range, batches where nothing was removed.
 // A batch of an idempotent producer whose records all go is kept as an empty batch (header
 // only) when it is that producer's last batch, so its sequence number survives recovery.
 //
@@ -50,6 +51,8 @@ export interface CompactionResult {
   recordsBefore: number;
   recordsAfter: number;
   tombstonesDropped: number;
+  /** Records of aborted transactions removed. */
+  abortedDropped: number;
   /** Tombstones still kept (younger than deleteRetentionMs); the earliest one's timestamp. */
   tombstonesKept: number;
   earliestKeptTombstone: number | undefined;
@@ -125,6 +128,7 @@ export async function compactPartition(
     recordsBefore: 0,
     recordsAfter: 0,
     tombstonesDropped: 0,
+    abortedDropped: 0,
     tombstonesKept: 0,
     earliestKeptTombstone: undefined,
     cleanedUpTo: closed.length > 0 ? closed[closed.length - 1]!.nextOffset : (all[0]?.baseOffset ?? 0),
@@ -133,17 +137,37 @@ export async function compactPartition(
   const from = closed[0]!.baseOffset;
   const to = result.cleanedUpTo;
 
+  // Pass 0 (headers and markers only): batches of aborted transactions. Their records never
+  // count as a key's latest value, and they are dropped. A transaction whose marker is not
+  // in the closed range yet is undecided and kept as it is.
+  const aborted = new Set<number>();
+  const open = new Map<number, number[]>();
+  let n = 0;
+  for await (const { buf, pos, h } of closedBatches(target, from, to, readBytes)) {
+    if (!h.isTransactional || h.producerId < 0) continue;
+    if (!h.isControl) {
+      let list = open.get(h.producerId);
+      if (!list) open.set(h.producerId, (list = []));
+      list.push(h.baseOffset);
+      continue;
+    }
+    const marker = decodeBatch(buf, pos).records[0];
+    const isAbort = marker !== undefined && marker.key !== null && marker.key.length >= 4 && marker.key.readInt16BE(2) === 0;
+    if (isAbort) for (const b of open.get(h.producerId) ?? []) aborted.add(b);
+    open.delete(h.producerId);
+    if (++n % yieldEvery === 0) await yieldToLoop();
+  }
+
   // Pass 1: the latest offset of every key, and each idempotent producer's last batch.
   const latest = new Map<string, number>();
   const lastBatchOfProducer = new Map<number, number>();
-  let n = 0;
   for await (const { buf, pos, h } of closedBatches(target, from, to, readBytes)) {
     if (h.producerId >= 0) lastBatchOfProducer.set(h.producerId, h.baseOffset);
     if (h.isControl) continue;
-    for (const r of decodeBatch(buf, pos).records) {
-      result.recordsBefore++;
-      if (r.key !== null) latest.set(keyString(r.key), r.offset);
-    }
+    const records = decodeBatch(buf, pos).records;
+    result.recordsBefore += records.length;
+    if (aborted.has(h.baseOffset)) continue;
+    for (const r of records) if (r.key !== null) latest.set(keyString(r.key), r.offset);
     if (++n % yieldEvery === 0) await yieldToLoop();
   }
 
@@ -198,6 +222,13 @@ export async function compactPartition(
       continue;
     }
     const { records } = decodeBatch(buf, pos);
+    if (aborted.has(h.baseOffset)) {
+      result.abortedDropped += records.length;
+      segChanged = true;
+      if (h.producerId >= 0 && lastBatchOfProducer.get(h.producerId) === h.baseOffset) emit(emptyBatchLike(buf, pos));
+      if (++n % yieldEvery === 0) await yieldToLoop();
+      continue;
+    }
     const kept: RecordInput[] = [];
     const deltas: number[] = [];
     for (const r of records) {

@@ -124,3 +124,33 @@ test('retention on a real partition drops old segments and advances logStartOffs
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the log cleaner applies retention to delete-policy topics only', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { Log } = await import('./log.js');
+  const { LogCleaner } = await import('./cleaner.js');
+  const dir = mkdtempSync(`${tmpdir()}/sluice-cleaner-`);
+  const log = await Log.open({ dataDir: dir });
+  try {
+    await log.createTopic('old', 1, { segmentBytes: 300, retentionMs: 1000 });
+    await log.createTopic('kept', 1, { segmentBytes: 300, retentionMs: 1000, cleanupPolicy: 'compact' });
+    for (const t of ['old', 'kept']) {
+      for (let i = 0; i < 12; i++) await log.partition(t, 0).appendRecords([{ key: Buffer.from(`k${i}`), value: Buffer.alloc(100), timestamp: 5 }]);
+    }
+    const cleaner = new LogCleaner(log, { clock: () => 1_000_000 });
+    const pass = await cleaner.runOnce();
+    assert.deepEqual(pass.errors, []);
+    assert.deepEqual(
+      pass.retention.map((r) => r.topic),
+      ['old'],
+    );
+    assert.equal(log.partition('old', 0).segments().length, 1);
+    assert.ok(log.partition('old', 0).logStartOffset > 0);
+    assert.equal(log.partition('kept', 0).logStartOffset, 0);
+    await cleaner.stop();
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

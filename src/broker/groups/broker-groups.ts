@@ -2,11 +2,10 @@
 // use, backed by the log's durable GroupOffsetStore and real timers, stopped on shutdown.
 // Handlers 08, 09, 11-16 and 42 reach it through `groupCoordinatorOf(ctx.broker)`.
 // Imports: ./group-coordinator.ts, ./timers.ts, ../broker-context.ts (type), ../txn/broker-transactions.ts.
-import { SluiceError } from '../../errors.js';
+// The offsets live in the log's own GroupOffsetStore (`log.groupOffsets`).
 import type { BrokerContext } from '../broker-context.js';
 import { pendingTxnOffsets } from '../txn/broker-transactions.js';
 import { GroupCoordinator } from './group-coordinator.js';
-import type { OffsetStore } from './group-coordinator.js';
 import { SystemTimers } from './timers.js';
 
 /** Settings of the broker's group coordinator (Kafka's group.* broker configs). */
@@ -23,10 +22,8 @@ export function partitionExistsIn(broker: BrokerContext): (topic: string, partit
 
 export function groupCoordinatorOf(broker: BrokerContext): GroupCoordinator {
   return broker.coordinator('groups', (b) => {
-    const offsets = (b.log as unknown as { groupOffsets?: OffsetStore }).groupOffsets;
-    if (offsets === undefined) throw new SluiceError('INTERNAL', 'the log has no groupOffsets store');
     const coordinator = new GroupCoordinator({
-      offsets,
+      offsets: b.log.groupOffsets,
       timers: new SystemTimers(),
       ...GROUP_DEFAULTS,
       partitionExists: partitionExistsIn(b),

@@ -6,23 +6,17 @@
 // session timeout removes silent members, and a sync timer removes members that never
 // send SyncGroup. Membership is in memory (clients rejoin after a restart); committed
 // offsets are durable through the log's GroupOffsetStore.
-// Imports: ./group.ts, ./timers.ts, ../protocol/error-codes.ts (the numbers only). No wire protocol here.
+// Imports: ./group.ts, ./timers.ts, ../protocol/error-codes.ts (the numbers only), log/group-offsets.ts
+// (type). No wire protocol here.
 import { randomUUID } from 'node:crypto';
 import { EMPTY_BUFFER, Group } from './group.js';
 import type { GroupProtocol, GroupState, JoinGroupResult, Member, SyncGroupResult } from './group.js';
 import { KafkaError as E } from '../protocol/error-codes.js';
 import type { Timers } from './timers.js';
+import type { GroupOffsetStore } from '../../log/group-offsets.js';
 
-/** The part of the log's GroupOffsetStore (see LOG-API.md) the coordinator uses. */
-export interface OffsetStore {
-  commit(
-    group: string,
-    offsets: { topic: string; partition: number; offset: number; leaderEpoch?: number; metadata?: string | null }[],
-  ): Promise<void>;
-  fetch(group: string): Map<string, Map<number, { offset: number; leaderEpoch: number; metadata: string | null }>>;
-  groups(): string[];
-  deleteGroup(group: string): Promise<void>;
-}
+/** Where committed offsets live: the log's durable GroupOffsetStore (an in-memory one in unit tests). */
+export type OffsetStore = GroupOffsetStore;
 
 export interface GroupCoordinatorOptions {
   offsets: OffsetStore;

@@ -12,7 +12,7 @@
 import { isSluiceError } from '../../errors.js';
 import { KafkaError, kafkaErrorCode } from '../protocol/error-codes.js';
 import { Produce } from '../protocol/messages.js';
-import type { PartitionLike } from '../log-port.js';
+import type { Partition } from '../../log/partition.js';
 import type { RequestContext } from './handler.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 
@@ -43,7 +43,7 @@ function failed(index: number, errorCode: number, errorMessage: string | null): 
 
 async function appendOne(ctx: RequestContext, topic: string, index: number, records: Buffer | null, sync: boolean, logAppendTime: boolean): Promise<PartitionResponse> {
   if (records === null || records.length === 0) return failed(index, KafkaError.CORRUPT_MESSAGE, 'no record batch in the request');
-  let partition: PartitionLike;
+  let partition: Partition;
   try {
     partition = ctx.broker.log.partition(topic, index);
   } catch (err) {

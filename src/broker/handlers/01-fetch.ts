@@ -11,7 +11,7 @@
 // Records are the log's bytes as read, spliced into the response without copying.
 import { KafkaError, kafkaErrorCode } from '../protocol/error-codes.js';
 import { Fetch } from '../protocol/messages.js';
-import type { Isolation, PartitionLike } from '../log-port.js';
+import type { Isolation, Partition } from '../../log/partition.js';
 import type { RequestContext } from './handler.js';
 import { defineHandler } from './handler.js';
 
@@ -46,7 +46,7 @@ interface FetchResponse {
 
 interface Wanted {
   topicIndex: number;
-  partition: PartitionLike | undefined;
+  partition: Partition | undefined;
   index: number;
   fetchOffset: number;
   maxBytes: number;
@@ -146,7 +146,7 @@ export const handler = defineHandler<FetchRequest, FetchResponse>({
       out.responses.push({ topic: t.topic, partitions: [] });
       const known = log.hasTopic(t.topic);
       for (const p of t.partitions) {
-        let partition: PartitionLike | undefined;
+        let partition: Partition | undefined;
         let errorCode: number = KafkaError.NONE;
         if (!known) errorCode = KafkaError.UNKNOWN_TOPIC_OR_PARTITION;
         else {

@@ -6,19 +6,9 @@
 // Imports: ./transaction-coordinator.ts, ./log-txn-state-store.ts, ../groups/, ../broker-context.ts (type).
 import type { BrokerContext } from '../broker-context.js';
 import { groupCoordinatorOf, partitionExistsIn } from '../groups/broker-groups.js';
-import type { OffsetStore } from '../groups/group-coordinator.js';
 import { SystemTimers } from '../groups/timers.js';
-import { SluiceError } from '../../errors.js';
 import { LogTxnStateStore, TRANSACTION_STATE_TOPIC } from './log-txn-state-store.js';
-import type { TxnStatePartition } from './log-txn-state-store.js';
 import { TransactionCoordinator } from './transaction-coordinator.js';
-
-interface TxnLog {
-  groupOffsets?: OffsetStore;
-  partition(topic: string, index: number): TxnStatePartition & {
-    appendControl(marker: { producerId: number; producerEpoch: number; commit: boolean; coordinatorEpoch: number }, options?: { sync?: boolean }): Promise<unknown>;
-  };
-}
 
 interface Holder {
   ready: Promise<TransactionCoordinator> | undefined;
@@ -41,8 +31,7 @@ function holderOf(broker: BrokerContext): Holder {
 }
 
 async function start(b: BrokerContext): Promise<TransactionCoordinator> {
-  const log = b.log as unknown as TxnLog;
-  if (log.groupOffsets === undefined) throw new SluiceError('INTERNAL', 'the log has no groupOffsets store');
+  const log = b.log;
   if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) {
     await b.log.createTopic(TRANSACTION_STATE_TOPIC, 1, { cleanupPolicy: 'compact' }).catch((err: unknown) => {
       if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) throw err;

@@ -4,26 +4,19 @@
 // (the coordinator acts on a state only after it is durable). Values are small JSON
 // documents with a version field: this is control-plane traffic, a few records per
 // transaction, never on the data path.
-// Imports: ./txn-state-store.ts, ../../codec/record-batch.ts, ../../errors.ts.
+// Imports: ./txn-state-store.ts, log/partition.ts (type), ../../codec/record-batch.ts, ../../errors.ts.
 import { decodeBatches } from '../../codec/record-batch.js';
 import { SluiceError } from '../../errors.js';
+import type { Partition } from '../../log/partition.js';
 import type { TxnRecord, TxnStateStore } from './txn-state-store.js';
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 const PID_BLOCK_KEY = 'producer-id-block';
 const TXN_KEY_PREFIX = 'txn:';
 
-/** The part of a log partition this store needs (src/log/partition.ts satisfies it). */
-export interface TxnStatePartition {
-  readonly logStartOffset: number;
-  readonly highWatermark: number;
-  appendRecords(records: { key?: Buffer | null; value: Buffer | null; timestamp?: number }[], options?: { sync?: boolean }): Promise<unknown>;
-  read(offset: number, options: { maxBytes: number }): Promise<{ records: Buffer }>;
-}
-
 export class LogTxnStateStore implements TxnStateStore {
   constructor(
-    private readonly partition: TxnStatePartition,
+    private readonly partition: Partition,
     private readonly clock: () => number = Date.now,
   ) {}
 

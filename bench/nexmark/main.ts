@@ -1,0 +1,184 @@
+// Nexmark benchmark: `npm run bench -- nexmark [--quick] [--json]`.
+// Generates the events ahead of timing (the generator's own rate is reported separately),
+// then for each query q0-q5, q7, q8 measures events per second per core (events divided by
+// the process's CPU seconds) on the engine without checkpoints and with a checkpoint every
+// 10 s of stream time, and the hand-written loop over the same events; each engine output is
+// CHECKED against the loop's (exit code 1 on any mismatch). Then a windowed count against
+// RxJS, and q5 at parallelism 2 (worker threads) against 1. Medians over several runs.
+// Imports bench/lib and this folder.
+import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Reporter, median, parseBenchFlags } from '../lib/runner.js';
+import { NexmarkGenerator } from './generator.js';
+import type { NexmarkEvent } from './model.js';
+import { QUERIES } from './queries/index.js';
+import { compareResults, type NexmarkQuery } from './query.js';
+import { runLoop, runOnEngine, runQueryOnEngine, type Measured } from './measure.js';
+import { buildWindowedCount, windowCountKey, windowedCountLoop, windowedCountRx, type WindowCount } from './windowed-count.js';
+import { q5 } from './queries/q5.js';
+import { buildQ5Job, q5Outputs } from './worker-job.js';
+
+const flags = parseBenchFlags();
+const rep = new Reporter('nexmark', flags);
+const EVENTS = flags.quick ? 100_000 : 1_000_000;
+const RUNS = flags.quick ? 1 : 3;
+const CHECKPOINT_EVERY_MS = 10_000;
+
+/** Targets from the issue, events/s per core. */
+const TARGETS: Record<string, number> = { q0: 1e6, q1: 1e6, q2: 1e6, q3: 4e5, q8: 4e5, q4: 2e5, q5: 2e5, q7: 2e5 };
+/** nexmark repository, Flink 2.0 example, events/s per core (for comparison only). */
+const FLINK: Record<string, number> = { q0: 379e3, q1: 395e3, q2: 414e3, q3: 219e3, q4: 28e3, q5: 75e3, q7: 23e3, q8: 162e3 };
+
+const mismatches: string[] = [];
+const summary: string[] = [];
+const say = (s: string): void => {
+  if (!flags.json) console.log(s);
+};
+
+function rate(events: number, ms: number): number {
+  return ms > 0 ? (events / ms) * 1000 : 0;
+}
+
+function check<OUT>(q: NexmarkQuery<OUT>, what: string, engine: readonly OUT[], loop: readonly OUT[], ordered: boolean): void {
+  const diff = compareResults(q, engine, loop, ordered);
+  if (diff !== undefined) {
+    mismatches.push(`${what}: ${diff}`);
+    console.error(`MISMATCH ${what}: ${diff}`);
+  }
+}
+
+function cpuModel(): string {
+  try {
+    const m = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
+  } catch {
+    return cpus()[0]?.model ?? 'unknown';
+  }
+}
+
+async function benchQuery(q: NexmarkQuery<unknown>, events: readonly NexmarkEvent[]): Promise<void> {
+  // Warm-up on a prefix so the JIT has seen the query's code paths before the measured runs.
+  const warm = events.slice(0, Math.min(events.length, 50_000));
+  await runQueryOnEngine(q, warm);
+  runLoop((e) => q.loop(e), warm);
+
+  const loopRuns: Measured<unknown>[] = [];
+  const plain: number[] = [];
+  const withCp: number[] = [];
+  let checkpoints = 0;
+  for (let r = 0; r < RUNS; r++) {
+    const l = runLoop((e) => q.loop(e), events);
+    loopRuns.push(l);
+    const e = await runQueryOnEngine(q, events);
+    plain.push(e.cpuMs);
+    // Full comparison on the first run; later runs must at least agree in size.
+    if (r === 0) check(q, `${q.name} (no checkpoints)`, e.outputs, l.outputs, q.ordered);
+    else if (e.outputs.length !== l.outputs.length) mismatches.push(`${q.name} run ${r}: ${e.outputs.length} vs ${l.outputs.length} records`);
+    const c = await runQueryOnEngine(q, events, { checkpointEveryMs: CHECKPOINT_EVERY_MS });
+    withCp.push(c.cpuMs);
+    checkpoints = c.checkpoints;
+    if (r === 0) check(q, `${q.name} (checkpoints)`, c.outputs, l.outputs, q.ordered);
+    else if (c.outputs.length !== l.outputs.length) mismatches.push(`${q.name} cp run ${r}: ${c.outputs.length} vs ${l.outputs.length} records`);
+  }
+  const loopRate = rate(events.length, median(loopRuns.map((l) => l.cpuMs)));
+  const engineRate = rate(events.length, median(plain));
+  const cpRate = rate(events.length, median(withCp));
+  const n = events.length;
+  rep.report(`${q.name} ${q.description}`, 'events/s/core', engineRate, 'events/s', loopRate);
+  rep.report(`${q.name} with checkpoints (${checkpoints} per ${n} events)`, 'events/s/core', cpRate, 'events/s', loopRate);
+  const target = TARGETS[q.name] ?? 0;
+  const flink = FLINK[q.name] ?? 0;
+  summary.push(
+    `${q.name.padEnd(3)} engine ${fmt(engineRate)}  with checkpoints ${fmt(cpRate)}  loop ${fmt(loopRate)}  ` +
+      `ratio ${(engineRate / loopRate).toFixed(3)}  target ${fmt(target)}: ${engineRate >= target ? 'met' : 'NOT met'}; ` +
+      `half the loop: ${engineRate >= loopRate / 2 ? 'met' : 'NOT met'}; Flink 2.0 example ${fmt(flink)}  (${loopRuns[0]?.outputs.length} results)`,
+  );
+}
+
+function fmt(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+async function benchWindowedCount(events: readonly NexmarkEvent[]): Promise<void> {
+  const warm = events.slice(0, Math.min(events.length, 50_000));
+  windowedCountRx(warm);
+  windowedCountLoop(warm);
+  await runOnEngine('windowed-count', buildWindowedCount, warm);
+  const rx: number[] = [];
+  const loop: number[] = [];
+  const eng: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const x = runLoop(windowedCountRx, events);
+    const l = runLoop(windowedCountLoop, events);
+    const e = await runOnEngine('windowed-count', buildWindowedCount, events);
+    rx.push(x.cpuMs);
+    loop.push(l.cpuMs);
+    eng.push(e.cpuMs);
+    if (r === 0) {
+      const key = (o: readonly WindowCount[]): string => o.map(windowCountKey).sort().join('\n');
+      const lk = key(l.outputs);
+      if (key(e.outputs) !== lk) mismatches.push('windowed count: engine differs from the loop');
+      if (key(x.outputs) !== lk) mismatches.push('windowed count: RxJS differs from the loop');
+    }
+  }
+  const n = events.length;
+  const rxRate = rate(n, median(rx));
+  const engRate = rate(n, median(eng));
+  const loopRate = rate(n, median(loop));
+  rep.report('count per auction per 10 s window vs RxJS', 'events/s/core', engRate, 'events/s', rxRate);
+  rep.report('count per auction per 10 s window: RxJS vs loop', 'events/s/core', rxRate, 'events/s', loopRate);
+  summary.push(`windowed count: engine ${fmt(engRate)}  RxJS ${fmt(rxRate)}  loop ${fmt(loopRate)}  engine/RxJS ${(engRate / rxRate).toFixed(3)}`);
+}
+
+/**
+ * q5 at parallelism 1 (one thread) against parallelism 2 on the worker-thread runtime (one
+ * worker per subtask). Workers rebuild the job from worker-job.ts, so events are generated
+ * inside the source on both sides; the wall-clock ratio is the figure (CPU per core shown too).
+ */
+async function benchParallelism(n: number): Promise<void> {
+  const loop = runLoop((e) => q5.loop(e), new NexmarkGenerator().events(n));
+  const module = new URL('./worker-job.ts', import.meta.url).href;
+  const wall: Record<number, number[]> = { 1: [], 2: [] };
+  const cpu: Record<number, number[]> = { 1: [], 2: [] };
+  for (let r = 0; r < RUNS; r++) {
+    for (const p of [1, 2]) {
+      const job = buildQ5Job(p, n);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      await job.run(p === 1 ? {} : { workers: { module, export: 'buildQ5Job', args: [p, n] } });
+      wall[p]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[p]!.push((c.user + c.system) / 1000);
+      if (r === 0) check(q5, `q5 parallelism ${p}`, q5Outputs(job), loop.outputs, false);
+    }
+  }
+  const w1 = rate(n, median(wall[1]!));
+  const w2 = rate(n, median(wall[2]!));
+  rep.report('q5 parallelism 2 (worker threads) vs 1, generator inside', 'events/s', w2, 'events/s', w1);
+  summary.push(
+    `q5 parallelism (generator inside the source, wall clock): p1 ${fmt(w1)} events/s, p2 on worker threads ${fmt(w2)} events/s, ratio ${(w2 / w1).toFixed(3)}; ` +
+      `per core p1 ${fmt(rate(n, median(cpu[1]!)))}, p2 ${fmt(rate(n, median(cpu[2]!)))}; target 1.6x: ${w2 >= 1.6 * w1 ? 'met' : 'NOT met'}`,
+  );
+}
+
+rep.header();
+say(`# machine: ${cpus().length} CPUs (nproc), ${cpuModel()}, node ${process.version}; ${EVENTS.toLocaleString('en-US')} events, median of ${RUNS} run(s)`);
+say('# events generated ahead of timing (the generator is not in the measured runs); checkpoints: every 10 s of stream time');
+const gen = new NexmarkGenerator();
+const g0 = performance.now();
+const events = gen.events(EVENTS);
+const genMs = performance.now() - g0;
+rep.report('generator (not part of the query figures)', 'events/s', rate(EVENTS, genMs), 'events/s');
+
+for (const q of QUERIES) await benchQuery(q, events);
+await benchWindowedCount(events);
+await benchParallelism(flags.quick ? 100_000 : 300_000);
+
+say('\n# summary (events/s per core; targets from the issue)');
+for (const s of summary) say(s);
+if (mismatches.length > 0) {
+  console.error(`\n${mismatches.length} MISMATCH(ES): the engine's results differ from the hand-written loop's`);
+  for (const m of mismatches) console.error(`  ${m}`);
+  process.exitCode = 1;
+} else say('# all engine results equal the hand-written loops\' results');

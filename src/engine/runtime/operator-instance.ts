@@ -1,0 +1,172 @@
+// One subtask of one operator node: receives batches and per-channel watermarks, fires the
+// keyed timers when the combined watermark advances, and flushes its output after each batch
+// so records travel downstream as whole batches, synchronously. In the worker-thread runtime
+// it also aligns checkpoint barriers across its channels and finishes when all have ended.
+// May import: runtime/, operators/, state/, time/.
+import type { OperatorContext, Output, StreamOperator } from '../operators/operator.js';
+import type { OperatorStateStore } from '../state/types.js';
+import type { Clock } from '../time/clock.js';
+import type { Barrier, InputReceiver } from './channels.js';
+import type { KeyedServicesImpl } from './keyed-services.js';
+import { ChannelWatermarks } from './channels.js';
+import { BarrierAligner } from './barrier-aligner.js';
+import { SluiceError } from '../../errors.js';
+
+/** What the runtime needs of an instance's output beyond the operator's view. */
+export interface InstanceOutput extends Output<unknown> {
+  flush(): void;
+  setIdle(idle: boolean): void;
+  emitBarrier?(barrier: Barrier): void;
+  emitEnd?(): void;
+}
+
+export interface InstanceInfo {
+  readonly uid: string;
+  readonly name: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly clock: Clock;
+  readonly count: (metric: string, n?: number) => void;
+}
+
+/** Called when an instance aligned a barrier: snapshot it now (before the barrier is forwarded). */
+export type AlignedHook = (instance: OperatorInstance, barrier: Barrier) => void;
+
+export class OperatorInstance implements InputReceiver {
+  readonly watermarks: ChannelWatermarks;
+  private finished = false;
+  private readonly aligner: BarrierAligner;
+  onAligned: AlignedHook = () => undefined;
+  onError: (err: unknown) => void = (err) => {
+    throw err;
+  };
+
+  constructor(
+    readonly info: InstanceInfo,
+    readonly operator: StreamOperator,
+    readonly output: InstanceOutput,
+    readonly keyed: KeyedServicesImpl | undefined,
+    readonly operatorState: OperatorStateStore,
+    channels: number,
+  ) {
+    this.watermarks = new ChannelWatermarks(channels);
+    this.aligner = new BarrierAligner(
+      channels,
+      (b) => {
+        this.onAligned(this, b);
+        this.output.emitBarrier?.(b);
+      },
+      (err) => this.onError(err),
+    );
+  }
+
+  open(): void {
+    const info = this.info;
+    const ctx: OperatorContext<unknown> = {
+      output: this.output,
+      operatorName: info.name,
+      subtaskIndex: info.subtaskIndex,
+      parallelism: info.parallelism,
+      maxParallelism: info.maxParallelism,
+      clock: info.clock,
+      keyed: this.keyed,
+      operatorState: this.operatorState,
+      count: info.count,
+      currentWatermark: () => this.watermarks.current,
+    };
+    this.wrap(() => this.operator.open(ctx));
+  }
+
+  receive(values: readonly unknown[], timestamps: readonly number[], input: number, channel = input): void {
+    if (this.aligner.isBlocked(channel)) {
+      this.aligner.enqueue(channel, () => this.receive(values, timestamps, input, channel));
+      return;
+    }
+    this.wrap(() => this.operator.processBatch(values, timestamps, input));
+    this.output.flush();
+  }
+
+  receiveWatermark(channel: number, watermark: number): void {
+    if (this.aligner.isBlocked(channel)) {
+      this.aligner.enqueue(channel, () => this.receiveWatermark(channel, watermark));
+      return;
+    }
+    const w = this.watermarks.update(channel, watermark);
+    if (w !== undefined) this.advance(w);
+  }
+
+  receiveIdle(channel: number, idle: boolean): void {
+    if (this.aligner.isBlocked(channel)) {
+      this.aligner.enqueue(channel, () => this.receiveIdle(channel, idle));
+      return;
+    }
+    const w = this.watermarks.setIdle(channel, idle);
+    if (w !== undefined) this.advance(w);
+    if (this.watermarks.allIdle()) this.output.setIdle(true);
+  }
+
+  receiveBarrier(channel: number, barrier: Barrier): void {
+    this.aligner.barrier(channel, barrier);
+  }
+
+  receiveEnd(channel: number): void {
+    if (this.aligner.isBlocked(channel)) {
+      this.aligner.enqueue(channel, () => this.receiveEnd(channel));
+      return;
+    }
+    if (this.aligner.end(channel) && !this.finished) {
+      this.finish();
+      this.output.emitEnd?.();
+    }
+  }
+
+  get hasFinished(): boolean {
+    return this.finished;
+  }
+
+  private advance(w: number): void {
+    this.wrap(() => {
+      this.keyed?.advanceWatermark(w);
+      this.operator.processWatermark(w);
+    });
+    this.output.flush();
+  }
+
+  advanceProcessingTime(now: number): void {
+    if (!this.keyed || this.keyed.nextProcessingTime() > now) return;
+    this.wrap(() => this.keyed?.advanceProcessingTime(now));
+    this.output.flush();
+  }
+
+  nextProcessingTime(): number {
+    return this.keyed ? this.keyed.nextProcessingTime() : Number.POSITIVE_INFINITY;
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.wrap(() => this.operator.finish?.());
+    this.output.flush();
+  }
+
+  async close(): Promise<void> {
+    this.wrap(() => this.operator.close?.());
+    await this.keyed?.backend.close();
+  }
+
+  /** User code errors fail the job with the operator named. */
+  private wrap(fn: () => void): void {
+    this.keyed?.enter();
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof SluiceError) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new SluiceError('JOB_FAILED', `${this.info.name}[${this.info.subtaskIndex}]: ${msg}`, {
+        cause: err,
+        details: { operator: this.info.name, uid: this.info.uid, subtask: this.info.subtaskIndex },
+      });
+    }
+  }
+}

@@ -1,0 +1,158 @@
+// The Output every node instance writes to: buffers records (main and per side tag) and, on
+// flush, hands them as whole batches to the downstream instances of each outgoing edge,
+// split by key group for hash edges. Watermarks and idleness go to every downstream channel.
+// Buffers are replaced (not reused) at each flush, so a receiver may keep the arrays.
+// May import: runtime/, graph/, operators/operator.ts, api/output-tag.ts, state/key-group.ts.
+import type { OutputTag } from '../api/output-tag.js';
+import type { KeySelector, Partitioning } from '../graph/stream-graph.js';
+import type { Output } from '../operators/operator.js';
+import { keyGroupFor, subtaskForKeyGroup } from '../state/key-group.js';
+import type { Barrier, InputReceiver } from './channels.js';
+
+/** One outgoing edge as seen from one upstream subtask. */
+export interface EdgeTarget {
+  readonly partitioning: Partitioning;
+  readonly input: number;
+  readonly keySelector: KeySelector | undefined;
+  /** Downstream instances by subtask index (forward edges: only our own index is used). */
+  readonly targets: readonly InputReceiver[];
+  /** The channel number this upstream subtask has at every target. */
+  readonly channel: number;
+  /** Subtask index of the upstream (for forward edges). */
+  readonly subtask: number;
+  readonly maxParallelism: number;
+}
+
+class Buffer2 {
+  values: unknown[] = [];
+  timestamps: number[] = [];
+}
+
+export class RouterOutput<T> implements Output<T> {
+  private main = new Buffer2();
+  private readonly sides = new Map<string, Buffer2>();
+  private rr = 0;
+  /** Records dropped because no edge consumes their side output. */
+  droppedSide = 0;
+  private idle = false;
+
+  constructor(
+    private readonly mainEdges: readonly EdgeTarget[],
+    private readonly sideEdges: ReadonlyMap<string, readonly EdgeTarget[]>,
+    private readonly maxBatch: number,
+  ) {}
+
+  collect(value: T, timestamp: number): void {
+    const b = this.main;
+    b.values.push(value);
+    b.timestamps.push(timestamp);
+    if (b.values.length >= this.maxBatch) this.flushMain();
+  }
+
+  collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number): void {
+    if (!this.sideEdges.has(tag.id)) {
+      this.droppedSide++;
+      return;
+    }
+    let b = this.sides.get(tag.id);
+    if (!b) this.sides.set(tag.id, (b = new Buffer2()));
+    b.values.push(value);
+    b.timestamps.push(timestamp);
+    if (b.values.length >= this.maxBatch) this.flushSide(tag.id, b);
+  }
+
+  emitWatermark(watermark: number): void {
+    this.flush();
+    this.setIdle(false);
+    for (const e of this.mainEdges) this.watermarkTo(e, watermark);
+    for (const edges of this.sideEdges.values()) for (const e of edges) this.watermarkTo(e, watermark);
+  }
+
+  /** Marks this producer idle (or active again) at every downstream channel. */
+  setIdle(idle: boolean): void {
+    if (idle === this.idle) return;
+    this.idle = idle;
+    this.eachTarget((t, ch) => t.receiveIdle(ch, idle));
+  }
+
+  /** Flushes, then sends the barrier on every outgoing channel. */
+  emitBarrier(barrier: Barrier): void {
+    this.flush();
+    this.eachTarget((t, ch) => t.receiveBarrier(ch, barrier));
+  }
+
+  /** Flushes, then tells every downstream channel that nothing more will come. */
+  emitEnd(): void {
+    this.flush();
+    this.eachTarget((t, ch) => t.receiveEnd(ch));
+  }
+
+  private eachTarget(fn: (t: InputReceiver, channel: number) => void): void {
+    const each = (e: EdgeTarget): void => {
+      if (e.partitioning === 'forward') fn(e.targets[e.subtask] as InputReceiver, e.channel);
+      else for (const t of e.targets) fn(t, e.channel);
+    };
+    for (const e of this.mainEdges) each(e);
+    for (const edges of this.sideEdges.values()) for (const e of edges) each(e);
+  }
+
+  flush(): void {
+    if (this.main.values.length > 0) this.flushMain();
+    for (const [tag, b] of this.sides) if (b.values.length > 0) this.flushSide(tag, b);
+  }
+
+  private flushMain(): void {
+    const b = this.main;
+    this.main = new Buffer2();
+    if (this.idle) this.setIdle(false);
+    for (const e of this.mainEdges) this.deliver(e, b.values, b.timestamps);
+  }
+
+  private flushSide(tag: string, b: Buffer2): void {
+    this.sides.set(tag, new Buffer2());
+    if (this.idle) this.setIdle(false);
+    for (const e of this.sideEdges.get(tag) ?? []) this.deliver(e, b.values, b.timestamps);
+  }
+
+  private watermarkTo(e: EdgeTarget, watermark: number): void {
+    if (e.partitioning === 'forward') (e.targets[e.subtask] as InputReceiver).receiveWatermark(e.channel, watermark);
+    else for (const t of e.targets) t.receiveWatermark(e.channel, watermark);
+  }
+
+
+  private deliver(e: EdgeTarget, values: unknown[], timestamps: number[]): void {
+    const n = e.targets.length;
+    switch (e.partitioning) {
+      case 'forward':
+        (e.targets[e.subtask] as InputReceiver).receive(values, timestamps, e.input, e.channel);
+        return;
+      case 'broadcast':
+        for (const t of e.targets) t.receive(values, timestamps, e.input, e.channel);
+        return;
+      case 'rebalance':
+        (e.targets[this.rr++ % n] as InputReceiver).receive(values, timestamps, e.input, e.channel);
+        return;
+      case 'hash': {
+        if (n === 1) {
+          (e.targets[0] as InputReceiver).receive(values, timestamps, e.input, e.channel);
+          return;
+        }
+        const ks = e.keySelector as KeySelector;
+        const bv: unknown[][] = [];
+        const bt: number[][] = [];
+        for (let i = 0; i < n; i++) {
+          bv.push([]);
+          bt.push([]);
+        }
+        for (let i = 0; i < values.length; i++) {
+          const v = values[i];
+          const s = subtaskForKeyGroup(keyGroupFor(ks(v), e.maxParallelism), n, e.maxParallelism);
+          (bv[s] as unknown[]).push(v);
+          (bt[s] as number[]).push(timestamps[i] as number);
+        }
+        for (let s = 0; s < n; s++) if ((bv[s] as unknown[]).length > 0) (e.targets[s] as InputReceiver).receive(bv[s] as unknown[], bt[s] as number[], e.input, e.channel);
+        return;
+      }
+    }
+  }
+}

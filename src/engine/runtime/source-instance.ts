@@ -1,0 +1,100 @@
+// One subtask of a source: pulls batches from its reader, stamps event times, tracks the
+// watermark per source partition (minimum over active partitions) and remembers the position
+// of every partition after the last batch it pushed downstream — that, not the reader's own
+// read-ahead, is what a checkpoint stores.
+// May import: runtime/, sources/, time/, graph/.
+import type { SourceNode } from '../graph/stream-graph.js';
+import type { SourceBatch, SourceReader } from '../sources/source.js';
+import type { Clock } from '../time/clock.js';
+import type { RouterOutput } from './router-output.js';
+import type { Barrier } from './channels.js';
+import { PartitionWatermarks } from '../time/partition-watermarks.js';
+import { MAX_WATERMARK } from '../time/watermark.js';
+import { toSluiceError } from '../../errors.js';
+
+export class SourceInstance {
+  readonly positions: Record<string, unknown>;
+  private readonly wm: PartitionWatermarks | undefined;
+  ended = false;
+  recordsOut = 0;
+  private idle = false;
+
+  constructor(
+    readonly node: SourceNode,
+    readonly subtaskIndex: number,
+    readonly reader: SourceReader<unknown>,
+    readonly output: RouterOutput<unknown>,
+    clock: Clock,
+    restored: Readonly<Record<string, unknown>> | undefined,
+  ) {
+    this.positions = {};
+    const mine = reader.partitions();
+    if (restored) for (const p of mine) if (p in restored) this.positions[p] = restored[p];
+    if (node.watermarks) {
+      this.wm = new PartitionWatermarks(node.watermarks, () => clock.now());
+      for (const p of mine) this.wm.addPartition(p);
+    }
+  }
+
+  /** Announces idleness at once when this subtask owns no partition. */
+  start(): void {
+    if (this.reader.partitions().length === 0) this.setIdle(true);
+  }
+
+  push(batch: SourceBatch<unknown>): void {
+    const n = batch.values.length;
+    this.positions[batch.partition] = batch.position;
+    if (n === 0) return;
+    if (this.idle) this.setIdle(false);
+    const out = this.output;
+    const values = batch.values;
+    const recordTs = batch.timestamps;
+    const tsOf = this.node.timestampOf;
+    let ts: number[] = recordTs;
+    if (tsOf) {
+      ts = new Array<number>(n);
+      try {
+        for (let i = 0; i < n; i++) ts[i] = tsOf(values[i], recordTs[i] as number);
+      } catch (err) {
+        throw toSluiceError(err, 'JOB_FAILED');
+      }
+    }
+    for (let i = 0; i < n; i++) out.collect(values[i], ts[i] as number);
+    out.flush();
+    this.recordsOut += n;
+    if (this.wm) {
+      this.wm.onBatch(batch.partition, ts);
+      const w = this.wm.advance();
+      if (w !== undefined) out.emitWatermark(w);
+    }
+  }
+
+  /** Periodic: partitions silent past the idle timeout stop holding the watermark back. */
+  checkIdleness(): void {
+    if (!this.wm || this.ended) return;
+    this.wm.checkIdleness();
+    const w = this.wm.advance();
+    if (w !== undefined) this.output.emitWatermark(w);
+    if (this.wm.isIdle() && !this.idle) this.setIdle(true);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.output.flush();
+    this.output.emitWatermark(MAX_WATERMARK);
+    this.output.emitEnd();
+  }
+
+  /** Worker runtime: the position now is this subtask's part of checkpoint `barrier`; then the barrier flows downstream. */
+  emitBarrier(barrier: Barrier): Record<string, unknown> {
+    const positions = { ...this.positions };
+    this.output.emitBarrier(barrier);
+    return positions;
+  }
+
+  private setIdle(idle: boolean): void {
+    this.idle = idle;
+    this.output.setIdle(idle);
+  }
+}

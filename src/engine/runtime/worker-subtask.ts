@@ -1,0 +1,284 @@
+// Inside a worker thread: rebuilds the job's graph (the worker re-imported the module that
+// defines it), runs subtask `init.subtask` of every node, exchanges batches with the other
+// workers by key group, aligns checkpoint barriers per instance and reports its part of each
+// checkpoint to the coordinator. Sources pause while too many batches sent to a peer are
+// unacknowledged, so a slow worker slows the others (backpressure across threads).
+// May import: runtime/, api/pipeline.ts (type), checkpoint/.
+import type { MessagePort } from 'node:worker_threads';
+import type { JobRunner } from './job-runner.js';
+import type { SourceBatch } from '../sources/source.js';
+import type { SourceInstance } from './source-instance.js';
+import type { OperatorInstance } from './operator-instance.js';
+import type { SinkInstance } from './sink-instance.js';
+import type { FromWorker, PeerMessage, ToWorker, WorkerInit, WorkerSnapshot } from './worker-protocol.js';
+import { PeerLink, RemoteReceiver } from './remote-receiver.js';
+import { SluiceError, toSluiceError } from '../../errors.js';
+
+const MAX_OUTSTANDING_BATCHES = 8;
+
+type PollOutcome = { src: SourceInstance; r: SourceBatch<unknown> | null | 'end' } | { src: SourceInstance; err: unknown };
+
+interface Pending {
+  snap: WorkerSnapshot;
+  reported: Set<object>;
+  sinksInProgress: Set<object>;
+}
+
+export class WorkerSubtask {
+  private readonly links = new Map<number, PeerLink>();
+  private readonly pending = new Map<number, Pending>();
+  private stopRequested = false;
+  private closeRequested = false;
+  private finishedSent = false;
+  /** After a stop-with-savepoint barrier: no source batch is pushed any more. */
+  private halted = false;
+  private failure: SluiceError | undefined;
+  private wakeFn: (() => void) | undefined;
+  private ctrlChain: Promise<void> = Promise.resolve();
+  private expected = 0;
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly init: WorkerInit,
+    private readonly ctrl: MessagePort,
+    private readonly ports: readonly MessagePort[],
+  ) {
+    init.peers.forEach((peer, k) => this.links.set(peer, new PeerLink(ports[k] as MessagePort)));
+  }
+
+  private post(m: FromWorker): void {
+    this.ctrl.postMessage(m);
+  }
+
+  async run(): Promise<void> {
+    const r = this.runner;
+    r.attempt = this.init.attempt;
+    await r.build(this.init.restored, new Set([this.init.subtask]), (node, s) => {
+      const link = this.links.get(s);
+      if (!link) throw new SluiceError('INTERNAL', `no port to subtask ${s}`);
+      return new RemoteReceiver(link, node);
+    });
+    this.expected = r.sources.length + r.operators.length + r.sinks.length;
+    for (const op of r.operators) {
+      op.onAligned = (inst, b) => this.reportOperator(inst, b.id);
+      op.onError = (e) => this.fail(e);
+    }
+    for (const sk of r.sinks) sk.onPreCommitted = (s, b, c) => this.reportSink(s, b.id, c);
+    for (const [, link] of this.links) link.port.on('message', (m: PeerMessage) => this.onPeer(link, m));
+    this.ctrl.on('message', (m: ToWorker) => this.onCtrl(m));
+    try {
+      await this.loop();
+      if (this.closeRequested) for (const sk of r.sinks) await sk.writer.finish?.();
+      await r.closeAll(false);
+      this.post({ t: 'done', metrics: { ...r.metrics }, collected: this.collected() });
+    } catch (err) {
+      await r.closeAll(true).catch(() => undefined);
+      const e = toSluiceError(err, 'JOB_FAILED');
+      this.post({ t: 'failed', code: e.code, message: e.message });
+    } finally {
+      for (const [, link] of this.links) link.port.close();
+      this.ctrl.close();
+    }
+  }
+
+  /** Contents of collecting sinks (tests), shipped back to the coordinator's copies. */
+  private collected(): Record<string, { values: unknown[]; timestamps: number[] }> {
+    const out: Record<string, { values: unknown[]; timestamps: number[] }> = {};
+    for (const node of this.runner.graph.nodes) {
+      if (node.kind !== 'sink') continue;
+      const c = (node.sink as { collected?: { values: unknown[]; timestamps: number[] } }).collected;
+      if (c) out[node.uid] = { values: c.values, timestamps: c.timestamps };
+    }
+    return out;
+  }
+
+  private wake(): void {
+    this.wakeFn?.();
+  }
+
+  private fail(err: unknown): void {
+    this.failure ??= toSluiceError(err, 'JOB_FAILED');
+    this.wake();
+  }
+
+  private onPeer(link: PeerLink, m: PeerMessage): void {
+    try {
+      if (m.t === 'C') {
+        link.outstanding--;
+        this.wake();
+        return;
+      }
+      const target = this.runner.localByNode.get(m.n);
+      if (!target) throw new SluiceError('INTERNAL', `no local instance of node ${m.n}`);
+      switch (m.t) {
+        case 'b':
+          target.receive(m.v, m.ts, m.i, m.c);
+          link.port.postMessage({ t: 'C' } satisfies PeerMessage);
+          break;
+        case 'w':
+          target.receiveWatermark(m.c, m.w);
+          break;
+        case 'i':
+          target.receiveIdle(m.c, m.x);
+          break;
+        case 'B':
+          target.receiveBarrier(m.c, { id: m.id, savepoint: m.sp });
+          break;
+        case 'E':
+          target.receiveEnd(m.c);
+          break;
+      }
+      this.afterEvent();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private onCtrl(m: ToWorker): void {
+    switch (m.t) {
+      case 'trigger':
+        try {
+          if (m.halt) this.halted = true;
+          this.trigger(m.id, m.savepoint);
+        } catch (err) {
+          this.fail(err);
+        }
+        break;
+      case 'commit':
+        this.ctrlChain = this.ctrlChain.then(async () => {
+          for (const sk of this.runner.sinks) await sk.writer.commit?.(m.id);
+        });
+        this.ctrlChain.catch((err: unknown) => this.fail(err));
+        break;
+      case 'stop':
+        this.stopRequested = true;
+        this.wake();
+        break;
+      case 'close':
+        // After any commit queued before it.
+        void this.ctrlChain.then(() => {
+          this.closeRequested = true;
+          this.wake();
+        });
+        break;
+    }
+  }
+
+  private entry(id: number): Pending {
+    let p = this.pending.get(id);
+    if (!p) {
+      p = { snap: { sources: {}, keyed: {}, timers: {}, operatorState: {}, sinks: {} }, reported: new Set(), sinksInProgress: new Set() };
+      this.pending.set(id, p);
+    }
+    return p;
+  }
+
+  /** Sources record their position and send the barrier; finished instances snapshot at once. */
+  private trigger(id: number, savepoint: boolean): void {
+    const p = this.entry(id);
+    for (const src of this.runner.sources) {
+      const positions = src.ended ? { ...src.positions } : src.emitBarrier({ id, savepoint });
+      Object.assign((p.snap.sources[src.node.uid] ??= {}), positions);
+      p.reported.add(src);
+    }
+    this.afterEvent();
+  }
+
+  private reportOperator(inst: OperatorInstance, id: number): void {
+    const p = this.entry(id);
+    if (p.reported.has(inst)) return;
+    const uid = inst.info.uid;
+    if (inst.keyed) {
+      (p.snap.keyed[uid] ??= []).push(...inst.keyed.backend.snapshot());
+      const t = (p.snap.timers[uid] ??= {});
+      for (const [name, entries] of Object.entries(inst.keyed.snapshotTimers())) (t[name] ??= []).push(...entries);
+    }
+    (p.snap.operatorState[uid] ??= {})[inst.info.subtaskIndex] = inst.operatorState.snapshot();
+    p.reported.add(inst);
+    this.complete(id);
+  }
+
+  private reportSink(sk: SinkInstance, id: number, committable: unknown): void {
+    const p = this.entry(id);
+    if (p.reported.has(sk)) return;
+    (p.snap.sinks[sk.uid] ??= {})[sk.subtaskIndex] = committable;
+    p.reported.add(sk);
+    this.complete(id);
+  }
+
+  /** Instances that ended without seeing a pending barrier take part with their final state. */
+  private afterEvent(): void {
+    for (const [id, p] of this.pending) {
+      for (const op of this.runner.operators) if (op.hasFinished && !p.reported.has(op)) this.reportOperator(op, id);
+      for (const sk of this.runner.sinks) {
+        if (!sk.ended || p.reported.has(sk) || p.sinksInProgress.has(sk)) continue;
+        p.sinksInProgress.add(sk);
+        void (async () => {
+          await sk.drainTo(0);
+          const c = sk.writer.preCommit ? await sk.writer.preCommit(id) : null;
+          this.reportSink(sk, id, c);
+        })().catch((err: unknown) => this.fail(err));
+      }
+      this.complete(id);
+    }
+    this.wake();
+  }
+
+  private complete(id: number): void {
+    const p = this.pending.get(id);
+    if (!p || p.reported.size < this.expected) return;
+    this.pending.delete(id);
+    this.post({ t: 'ack', id, snapshot: p.snap });
+  }
+
+  private allDone(): boolean {
+    const r = this.runner;
+    return r.sources.every((s) => s.ended) && r.operators.every((o) => o.hasFinished) && r.sinks.every((s) => s.ended);
+  }
+
+  private async loop(): Promise<void> {
+    const r = this.runner;
+    const polls = new Map<SourceInstance, Promise<PollOutcome>>();
+    const poll = (src: SourceInstance): Promise<PollOutcome> =>
+      src.reader.poll(r.batchSize, r.pollTimeoutMs).then(
+        (res) => ({ src, r: res }),
+        (err: unknown) => ({ src, err }),
+      );
+    for (const src of r.sources) src.start();
+    while (true) {
+      if (this.failure) throw this.failure;
+      if (this.stopRequested || this.closeRequested) return;
+      if (!this.finishedSent && this.allDone()) {
+        for (const sk of r.sinks) await sk.drainTo(0);
+        this.finishedSent = true;
+        this.post({ t: 'finished' });
+      }
+      let throttled = false;
+      for (const link of this.links.values()) if (link.outstanding > MAX_OUTSTANDING_BATCHES) throttled = true;
+      if (!throttled && !this.halted) for (const src of r.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
+      let timer: NodeJS.Timeout | undefined;
+      const wakeP = new Promise<undefined>((resolve) => {
+        this.wakeFn = () => resolve(undefined);
+        timer = setTimeout(() => resolve(undefined), r.pollTimeoutMs);
+      });
+      const outcome = await Promise.race([...polls.values(), wakeP]);
+      clearTimeout(timer);
+      this.wakeFn = undefined;
+      if (outcome && this.halted) polls.delete(outcome.src);
+      else if (outcome) {
+        polls.delete(outcome.src);
+        if ('err' in outcome) throw toSluiceError(outcome.err, 'JOB_FAILED');
+        if (outcome.r === 'end') outcome.src.end();
+        else if (outcome.r) {
+          outcome.src.push(outcome.r);
+          r.count('records-in', outcome.r.values.length);
+        }
+      }
+      const now = r.clock.now();
+      for (const op of r.operators) op.advanceProcessingTime(now);
+      for (const src of r.sources) src.checkIdleness();
+      for (const sk of r.sinks) await sk.drainTo(r.maxInFlight);
+      this.afterEvent();
+    }
+  }
+}

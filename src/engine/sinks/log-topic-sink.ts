@@ -1,0 +1,159 @@
+// Writes to a topic of the embedded log. Exactly-once (the default) uses the log's
+// transactions, one per checkpoint interval and subtask:
+//  - the transaction that follows checkpoint N is written with producer id pid(N) (derived
+//    from job, sink uid, subtask and N) and epoch = the job's attempt counter;
+//  - preCommit(N+1) flushes it and returns { pid, epoch, partitions } into checkpoint N+1;
+//    commit(N+1) writes COMMIT markers; read_committed readers see it only then;
+//  - on restore from checkpoint N: the transaction sealed by N is committed again (a second
+//    commit marker is harmless), and whatever the crashed attempt wrote after N (pid(N),
+//    older epoch) is aborted with a marker at the new epoch, which also fences it.
+// A replay after a crash therefore produces no duplicates for read_committed consumers.
+// With exactlyOnce: false records are appended directly (at-least-once).
+// May import: sinks/, formats/, sources/topic-log.ts, codec/, state/key-group.ts, errors.
+import type { Format } from '../formats/format.js';
+import type { Sink, SinkContext, SinkWriter } from './sink.js';
+import type { TopicLog } from '../sources/topic-log.js';
+import { logFrom } from '../sources/topic-log.js';
+import { encodeBatch } from '../../codec/record-batch.js';
+import { keyHash } from '../state/key-group.js';
+import { SluiceError } from '../../errors.js';
+
+export interface TopicSinkOptions<T> {
+  readonly format: Format<T>;
+  /** Record key (also picks the partition by hash unless `partition` is given). */
+  readonly key?: (value: T) => string | Buffer | null;
+  readonly partition?: (value: T, partitions: number) => number;
+  /** Default true. */
+  readonly exactlyOnce?: boolean;
+  /** Creates the topic with this many partitions when missing (default: must exist). */
+  readonly createPartitions?: number;
+}
+
+interface Committable {
+  pid: number;
+  epoch: number;
+  partitions: number[];
+}
+
+const PID_SPACE = 2 ** 32;
+
+export function topicSink<T>(name: string, options: TopicSinkOptions<T>): Sink<T> {
+  return {
+    name,
+    async createWriter(ctx): Promise<SinkWriter<T>> {
+      const log = logFrom(ctx.resources, `topic sink "${name}"`);
+      if (!log.hasTopic(name)) {
+        if (options.createPartitions === undefined) throw new SluiceError('UNKNOWN_TOPIC', `topic sink: topic "${name}" does not exist`);
+        try {
+          await log.createTopic(name, options.createPartitions);
+        } catch (err) {
+          if (!(err instanceof SluiceError && err.code === 'TOPIC_EXISTS')) throw err;
+        }
+      }
+      const w = new TopicWriter<T>(log, name, options, ctx);
+      await w.recover();
+      return w;
+    },
+  };
+}
+
+class TopicWriter<T> implements SinkWriter<T> {
+  private readonly partitions: number;
+  private readonly exactlyOnce: boolean;
+  private readonly base: number;
+  private readonly epoch: number;
+  private pid: number;
+  private readonly seq = new Map<number, number>();
+  private readonly encode: Format<T>['encode'];
+
+  constructor(
+    private readonly log: TopicLog,
+    private readonly topicName: string,
+    private readonly options: TopicSinkOptions<T>,
+    private readonly ctx: SinkContext,
+  ) {
+    this.partitions = log.describeTopic(topicName).partitions;
+    // Transactions are committed by checkpoints; a job without them writes directly.
+    this.exactlyOnce = (options.exactlyOnce ?? true) && ctx.attempt > 0;
+    // 20 bits of identity x 32 bits of checkpoint id stays below 2^53.
+    this.base = (keyHash(`${ctx.jobName}/${ctx.uid}/${ctx.subtaskIndex}`) & 0xfffff) * PID_SPACE;
+    this.epoch = ctx.attempt % 32767;
+    this.pid = this.base + ctx.restoredCheckpointId;
+    this.encode = options.format.encode;
+  }
+
+  /** Re-commits the restored checkpoint's transaction and aborts what the crashed attempt wrote after it. */
+  async recover(): Promise<void> {
+    if (!this.exactlyOnce) return;
+    for (const c of (this.ctx.restored ?? []) as (Committable | null)[]) {
+      if (!c) continue;
+      for (const p of c.partitions) {
+        await this.log.partition(this.topicName, p).appendControl({ producerId: c.pid, producerEpoch: c.epoch, commit: true, coordinatorEpoch: 0 }, { sync: true });
+      }
+    }
+    if (this.ctx.restoredCheckpointId > 0 || this.ctx.attempt > 1) {
+      for (let p = 0; p < this.partitions; p++) {
+        await this.log.partition(this.topicName, p).appendControl({ producerId: this.pid, producerEpoch: this.epoch, commit: false, coordinatorEpoch: 0 }, { sync: true });
+      }
+    }
+  }
+
+  private partitionOf(v: T, key: Buffer | null): number {
+    if (this.options.partition) return this.options.partition(v, this.partitions);
+    if (key) return keyHash(key.toString('latin1')) % this.partitions;
+    return this.ctx.subtaskIndex % this.partitions;
+  }
+
+  async write(values: readonly T[], timestamps: readonly number[]): Promise<void> {
+    const byPart = new Map<number, { key: Buffer | null; value: Buffer; timestamp: number }[]>();
+    const keyOf = this.options.key;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as T;
+      const k = keyOf ? keyOf(v) : null;
+      const key = k === null ? null : typeof k === 'string' ? Buffer.from(k) : k;
+      const p = this.partitionOf(v, key);
+      let list = byPart.get(p);
+      if (!list) byPart.set(p, (list = []));
+      const ts = timestamps[i] as number;
+      list.push({ key, value: this.encode(v), timestamp: Number.isFinite(ts) ? ts : Date.now() });
+    }
+    for (const [p, records] of byPart) {
+      const part = this.log.partition(this.topicName, p);
+      if (!this.exactlyOnce) {
+        await part.appendRecords(records);
+        continue;
+      }
+      const seq = this.seq.get(p) ?? 0;
+      const batch = encodeBatch(records, { producerId: this.pid, producerEpoch: this.epoch, baseSequence: seq, isTransactional: true });
+      this.seq.set(p, seq + records.length);
+      await part.append(batch);
+    }
+  }
+
+  async preCommit(checkpointId: number): Promise<Committable | null> {
+    if (!this.exactlyOnce) {
+      for (let p = 0; p < this.partitions; p++) await this.log.partition(this.topicName, p).flush();
+      return null;
+    }
+    const c: Committable = { pid: this.pid, epoch: this.epoch, partitions: [...this.seq.keys()] };
+    for (const p of c.partitions) await this.log.partition(this.topicName, p).flush();
+    this.pending.set(checkpointId, c);
+    // The next transaction belongs to the interval after this checkpoint.
+    this.pid = this.base + checkpointId;
+    this.seq.clear();
+    return c;
+  }
+  private readonly pending = new Map<number, Committable>();
+
+  async commit(checkpointId: number): Promise<void> {
+    for (const [id, c] of this.pending) {
+      if (id > checkpointId) continue;
+      for (const p of c.partitions) {
+        await this.log.partition(this.topicName, p).appendControl({ producerId: c.pid, producerEpoch: c.epoch, commit: true, coordinatorEpoch: 0 }, { sync: true });
+      }
+      this.pending.delete(id);
+    }
+  }
+
+  async close(): Promise<void> {}
+}

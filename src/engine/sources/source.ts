@@ -1,0 +1,45 @@
+// The Source contract (kept small on purpose; connectors implement it). A source is split
+// into partitions; each subtask's reader owns some of them, polls batches from them, and
+// reports its position per partition so a checkpoint can rewind it. Positions are keyed by
+// partition id, so a checkpoint taken at one parallelism restores at another: every new
+// reader receives the merged positions and picks the partitions it owns.
+// May import: errors only.
+
+export interface SourceContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  /** Positions from the checkpoint being restored (all partitions of all old subtasks), or undefined on a fresh start. */
+  readonly restoredPositions: Readonly<Record<string, unknown>> | undefined;
+  /** Shared resources from the pipeline options (e.g. `log`: the Log topics live in). */
+  readonly resources: Readonly<Record<string, unknown>>;
+  /** The job's name (e.g. for dead-letter topics). */
+  readonly jobName: string;
+  /** Counts bad records and other source events in the job's metrics. */
+  count(metric: string, n?: number): void;
+}
+
+export interface SourceBatch<T> {
+  readonly partition: string;
+  readonly values: T[];
+  /** The record timestamps the source knows (log timestamps), NO_TIMESTAMP otherwise. Same length as values. */
+  readonly timestamps: number[];
+  /** Position of the partition AFTER this batch (what a checkpoint stores). */
+  readonly position: unknown;
+}
+
+export interface SourceReader<T> {
+  /** Partitions this reader owns; a watermark is tracked per partition. */
+  partitions(): readonly string[];
+  /**
+   * The next batch (at most maxRecords records) from one partition; waits up to timeoutMs
+   * for data and resolves null when there is none yet; resolves 'end' once a bounded reader
+   * has delivered everything. Never called concurrently with itself.
+   */
+  poll(maxRecords: number, timeoutMs: number): Promise<SourceBatch<T> | null | 'end'>;
+  close(): Promise<void>;
+}
+
+export interface Source<T> {
+  readonly name: string;
+  createReader(ctx: SourceContext): Promise<SourceReader<T>>;
+}

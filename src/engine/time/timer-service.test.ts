@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { TimerServiceImpl, type TimerEntry } from './timer-service.js';
+import { keyGroupFor } from '../state/key-group.js';
+
+function service(fired: [string, number, unknown][]) {
+  let key: unknown = undefined;
+  const keys = {
+    currentKey: () => key,
+    currentKeyGroup: () => keyGroupFor(key, 128),
+    setCurrentKey: (k: unknown) => (key = k),
+    keyGroupOf: (k: unknown) => keyGroupFor(k, 128),
+  };
+  const svc = new TimerServiceImpl<string | null>(
+    keys,
+    {
+      onEventTime: (t, k, ns) => fired.push([`e:${String(k)}`, t, ns]),
+      onProcessingTime: (t, k, ns) => fired.push([`p:${String(k)}`, t, ns]),
+    },
+    () => 0,
+    undefined,
+  );
+  return { svc, setKey: (k: unknown) => (key = k) };
+}
+
+test('timers are deduplicated per (key, namespace, time), fire in time order with their key, and can be deleted', () => {
+  const fired: [string, number, unknown][] = [];
+  const { svc, setKey } = service(fired);
+  setKey('a');
+  svc.registerEventTimeTimer(null, 30);
+  svc.registerEventTimeTimer(null, 30);
+  svc.registerEventTimeTimer('w1', 30);
+  svc.registerEventTimeTimer(null, 10);
+  setKey('b');
+  svc.registerEventTimeTimer(null, 20);
+  svc.registerEventTimeTimer(null, 40);
+  svc.deleteEventTimeTimer(null, 40);
+  svc.registerProcessingTimeTimer(null, 5);
+  svc.advanceWatermark(30);
+  assert.deepEqual(fired.map(([k, t]) => `${k}@${t}`), ['e:a@10', 'e:b@20', 'e:a@30', 'e:a@30']);
+  assert.deepEqual(fired.map((f) => f[2]).slice(2).sort(), [null, 'w1'].sort());
+  svc.advanceWatermark(1000);
+  assert.equal(fired.length, 4, 'deleted timer does not fire');
+  svc.advanceProcessingTime(5);
+  assert.deepEqual(fired[4], ['p:b', 5, null]);
+});
+
+test('property: timers fire exactly once each, in non-decreasing time order, across watermark steps', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 100 })), { maxLength: 60 }),
+      fc.array(fc.integer({ min: 0, max: 120 }), { minLength: 1, maxLength: 10 }),
+      (regs, steps) => {
+        const fired: [string, number, unknown][] = [];
+        const { svc, setKey } = service(fired);
+        for (const [k, t] of regs) {
+          setKey(k);
+          svc.registerEventTimeTimer(null, t);
+        }
+        let wm = -Infinity;
+        for (const s of steps.sort((x, y) => x - y)) {
+          wm = s;
+          svc.advanceWatermark(s);
+        }
+        const expected = new Set(regs.filter(([, t]) => t <= wm).map(([k, t]) => `e:${k}@${t}`));
+        const got = fired.map(([k, t]) => `${k}@${t}`);
+        assert.equal(got.length, expected.size);
+        assert.deepEqual(new Set(got), expected);
+        for (let i = 1; i < fired.length; i++) assert.ok(fired[i]![1] >= fired[i - 1]![1]);
+      },
+    ),
+  );
+});
+
+test('snapshot and restore keep every live timer', () => {
+  const fired: [string, number, unknown][] = [];
+  const { svc, setKey } = service(fired);
+  setKey('x');
+  svc.registerEventTimeTimer('n', 7);
+  svc.registerProcessingTimeTimer(null, 9);
+  const m = new Map<number, TimerEntry[]>();
+  svc.snapshot(m);
+  const fired2: [string, number, unknown][] = [];
+  const { svc: svc2 } = service(fired2);
+  svc2.restore([...m.values()].flat());
+  svc2.advanceWatermark(7);
+  svc2.advanceProcessingTime(9);
+  assert.deepEqual(fired2, [
+    ['e:x', 7, 'n'],
+    ['p:x', 9, null],
+  ]);
+});

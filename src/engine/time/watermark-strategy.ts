@@ -1,0 +1,67 @@
+// Watermark strategies (Flink's vocabulary): a generator per source partition sees each
+// record's event time and says how far event time has surely progressed. Idleness lets a
+// partition that stopped receiving data drop out of the minimum so it cannot hold the whole
+// job's event time back.
+// May import: api/duration.ts, time/watermark.ts.
+import { toMillis, type Duration } from '../api/duration.js';
+import { MIN_WATERMARK } from './watermark.js';
+
+export interface WatermarkGenerator {
+  /** Sees the event time of one record. */
+  onEvent(timestamp: number): void;
+  /** The watermark so far (MIN_WATERMARK until the first record). */
+  current(): number;
+}
+
+export interface WatermarkStrategy {
+  createGenerator(): WatermarkGenerator;
+  /** A partition without records for this long (processing time) is idle; undefined: never. */
+  readonly idleTimeoutMs: number | undefined;
+  withIdleness(timeout: Duration): WatermarkStrategy;
+}
+
+class BoundedOutOfOrdernessGenerator implements WatermarkGenerator {
+  private maxTs = MIN_WATERMARK;
+  constructor(private readonly delayMs: number) {}
+  onEvent(timestamp: number): void {
+    if (timestamp > this.maxTs) this.maxTs = timestamp;
+  }
+  current(): number {
+    // -1 as in Flink: a record exactly at maxTs - delay may still arrive.
+    return this.maxTs === MIN_WATERMARK ? MIN_WATERMARK : this.maxTs - this.delayMs - 1;
+  }
+}
+
+class Strategy implements WatermarkStrategy {
+  constructor(
+    private readonly delayMs: number,
+    readonly idleTimeoutMs: number | undefined,
+  ) {}
+  createGenerator(): WatermarkGenerator {
+    return new BoundedOutOfOrdernessGenerator(this.delayMs);
+  }
+  withIdleness(timeout: Duration): WatermarkStrategy {
+    return new Strategy(this.delayMs, toMillis(timeout, 'idleness'));
+  }
+}
+
+/** Records may arrive up to `maxOutOfOrderness` behind the newest one seen. */
+export function boundedOutOfOrderness(maxOutOfOrderness: Duration): WatermarkStrategy {
+  return new Strategy(toMillis(maxOutOfOrderness, 'maxOutOfOrderness'), undefined);
+}
+
+/** Event time never goes backwards within a partition. */
+export function monotonous(): WatermarkStrategy {
+  return new Strategy(0, undefined);
+}
+
+/** Never emits a watermark of its own (timestamps only); the final watermark still arrives at the end. */
+export function noWatermarks(): WatermarkStrategy {
+  return {
+    idleTimeoutMs: undefined,
+    createGenerator: () => ({ onEvent: () => undefined, current: () => MIN_WATERMARK }),
+    withIdleness(): WatermarkStrategy {
+      return this;
+    },
+  };
+}

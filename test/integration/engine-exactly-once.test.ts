@@ -1,0 +1,118 @@
+// Exactly-once end to end: a keyed running count from a log topic to a log topic, run as a
+// child process killed with SIGKILL at random moments and restarted from its checkpoint each
+// time. It writes a keyed running count and tumbling-window counts. The committed output must equal the output of a run without failures: every
+// (key, count) exactly once, counts per key contiguous.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Log } from '../../src/log/log.js';
+import { pipeline } from '../../src/engine/api/pipeline.js';
+import { topic } from '../../src/engine/sources/log-topic-source.js';
+import { collectSink } from '../../src/engine/sinks/collect-sink.js';
+import { string } from '../../src/engine/formats/string.js';
+
+const JOB = new URL('./fixtures/engine-eo-job.ts', import.meta.url).pathname;
+const RECORDS = 60000;
+const KEYS = 50;
+
+async function prepare(): Promise<{ dir: string; dataDir: string; ckDir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-eo-'));
+  const dataDir = join(dir, 'data');
+  const ckDir = join(dir, 'ck');
+  const log = await Log.open({ dataDir });
+  await log.createTopic('in', 3);
+  for (let p = 0; p < 3; p++) {
+    const part = log.partition('in', p);
+    for (let from = 0; from < RECORDS; from += 1000) {
+      const recs = [];
+      for (let i = from; i < from + 1000; i++) {
+        const k = i % KEYS;
+        if (k % 3 !== p) continue;
+        recs.push({ value: Buffer.from(JSON.stringify({ k, i })), timestamp: 1_000_000 + i });
+      }
+      await part.appendRecords(recs);
+    }
+  }
+  await log.close();
+  return { dir, dataDir, ckDir };
+}
+
+function runChild(dataDir: string, ckDir: string, killAfterMs?: number): Promise<{ code: number | null; signal: string | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', JOB, dataDir, ckDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    let timer: NodeJS.Timeout | undefined;
+    // The kill clock starts once the job runs (module loading takes a while on a busy machine).
+    child.stdout.on('data', (d: Buffer) => {
+      if (killAfterMs !== undefined && timer === undefined && d.toString().includes('running')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      clearTimeout(guard);
+      if (code !== 0 && signal === null) reject(new Error(`job exited with ${code}: ${err}`));
+      else resolve({ code, signal });
+    });
+  });
+}
+
+async function committedOutput(dataDir: string, name = 'out'): Promise<string[]> {
+  const log = await Log.open({ dataDir });
+  const sink = collectSink<string>();
+  const job = pipeline('read-out', { resources: { log } });
+  job.from(topic(name, { format: string(), bounded: true })).to(sink);
+  await job.run();
+  await log.close();
+  return sink.collected.values;
+}
+
+function checkCounts(out: string[]): void {
+  const perKey = new Map<number, number[]>();
+  for (const s of out) {
+    const [k, n] = s.split(':').map(Number) as [number, number];
+    let l = perKey.get(k);
+    if (!l) perKey.set(k, (l = []));
+    l.push(n);
+  }
+  assert.equal(perKey.size, KEYS);
+  for (const [k, l] of perKey) {
+    assert.deepEqual(l, Array.from({ length: RECORDS / KEYS }, (_v, i) => i + 1), `key ${k}: counts in order, each once`);
+  }
+}
+
+test('keyed count from topic to topic is exactly-once across 20 SIGKILLs', { timeout: 180_000 }, async () => {
+  const ref = await prepare();
+  const chaos = await prepare();
+  try {
+    await runChild(ref.dataDir, ref.ckDir);
+    const expected = await committedOutput(ref.dataDir);
+    assert.equal(expected.length, RECORDS);
+    checkCounts(expected);
+    const expectedWindows = await committedOutput(ref.dataDir, 'win');
+    // 60 one-second windows per key, each counting every record of that key in it.
+    assert.equal(expectedWindows.length, KEYS * (RECORDS / 1000));
+    assert.equal(expectedWindows.reduce((a, s) => a + Number(s.split(':')[2]), 0), RECORDS);
+
+    let killed = 0;
+    for (let i = 0; i < 20; i++) {
+      const r = await runChild(chaos.dataDir, chaos.ckDir, 30 + Math.floor(Math.random() * 300));
+      if (r.signal === 'SIGKILL') killed++;
+      else break; // the job completed: nothing left to interrupt
+    }
+    await runChild(chaos.dataDir, chaos.ckDir);
+    const actual = await committedOutput(chaos.dataDir);
+    assert.ok(killed >= 10, `at least 10 runs were killed mid-way (${killed})`);
+    assert.equal(actual.length, RECORDS);
+    checkCounts(actual);
+    assert.deepEqual([...actual].sort(), [...expected].sort());
+    assert.deepEqual([...(await committedOutput(chaos.dataDir, 'win'))].sort(), [...expectedWindows].sort());
+  } finally {
+    rmSync(ref.dir, { recursive: true, force: true });
+    rmSync(chaos.dir, { recursive: true, force: true });
+  }
+});
