@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   DISK_FULL: { retriable: true },
   LOG_CORRUPTED: { retriable: false },
   LOG_CLOSED: { retriable: false },
+  /** Another process (or another open Log) owns the data directory (src/log/data-dir-lock.ts). */
+  DATA_DIR_LOCKED: { retriable: false },
   // idempotent and transactional producers
   DUPLICATE_SEQUENCE: { retriable: false },
   OUT_OF_ORDER_SEQUENCE: { retriable: false },
@@ -38,6 +40,8 @@ export const ERROR_CODES = {
   JOB_FAILED: { retriable: false },
   STATE_ERROR: { retriable: false },
   CHECKPOINT_FAILED: { retriable: true },
+  /** The async I/O operator's function failed (after its retries) for an element (engine/operators/async-io.ts). */
+  ASYNC_IO_FAILED: { retriable: false },
   // connectors, formats and schemas
   CONNECTION_FAILED: { retriable: true },
   DESERIALIZATION_FAILED: { retriable: false },

@@ -50,6 +50,12 @@ export class BrokerProcess {
           reject(new Error(`sluice broker exited ${code} before listening: ${out}`));
         });
       });
+      // If this process dies without stop() (a crash mid-benchmark), take the broker with it.
+      const reap = (): void => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      };
+      process.once('exit', reap);
+      child.once('exit', () => process.off('exit', reap));
       return new BrokerProcess(child, port, dataDir, () => out);
     } catch (err) {
       child.kill('SIGKILL');

@@ -26,16 +26,26 @@ export class LatencyRecorder {
   private n = 0;
   received = 0;
   bad = 0;
+  private started: boolean;
 
+  /** `warmupUntilMs` may be left out and set by begin() once the consumer is ready. */
   constructor(
     capacity: number,
-    private readonly warmupUntilMs: number,
+    private warmupUntilMs = Number.POSITIVE_INFINITY,
   ) {
     this.samples = new Float64Array(capacity);
+    this.started = warmupUntilMs !== Number.POSITIVE_INFINITY;
+  }
+
+  /** Starts counting: records stamped before `warmupUntilMs` are read but not recorded. */
+  begin(warmupUntilMs: number): void {
+    this.warmupUntilMs = warmupUntilMs;
+    this.started = true;
   }
 
   /** Called by the consumer for every record read back. */
   record(stampMs: number, now = performance.now()): void {
+    if (!this.started) return;
     this.received++;
     if (!Number.isFinite(stampMs)) {
       this.bad++;

@@ -97,13 +97,15 @@ export class NatsDriver implements Driver {
     const subject = await this.create(stream);
     const consumer = await this.js.consumers.get(stream);
     const messages = await consumer.consume({ max_messages: 1000 });
-    let rec: LatencyRecorder | undefined;
+    const recorder = new LatencyRecorder(Math.ceil((rate * durationMs) / 1000) + 1000);
+    let readError: unknown;
     const reading = (async () => {
-      for await (const m of messages) rec?.record(readStamp(m.data));
-    })();
+      for await (const m of messages) recorder.record(readStamp(m.data));
+    })().catch((err: unknown) => {
+      readError = err;
+    });
     try {
-      rec = new LatencyRecorder(Math.ceil((rate * durationMs) / 1000) + 1000, performance.now() + warmupMs);
-      const recorder = rec;
+      recorder.begin(performance.now() + warmupMs);
       let errors = 0;
       const offered = await pace(rate, durationMs, (n, stamp) => {
         const value = stampedValue(stamp);
@@ -113,12 +115,13 @@ export class NatsDriver implements Driver {
           else this.nc.publish(subject, value);
         }
       });
-      await waitUntil(() => recorder.received + errors >= offered, 120_000, `JetStream to deliver ${offered} records (got ${recorder.received})`);
+      await waitUntil(() => readError !== undefined || recorder.received + errors >= offered, 120_000, `JetStream to deliver ${offered} records (got ${recorder.received})`);
+      if (readError !== undefined) throw readError;
       if (errors > 0) throw new Error(`${errors} JetStream publishes failed during the latency run`);
       return recorder;
     } finally {
       await messages.close();
-      await reading.catch(() => undefined);
+      await reading;
     }
   }
 

@@ -87,13 +87,16 @@ export class RedisDriver implements Driver {
     await this.r.xgroup('CREATE', key, 'g', '0', 'MKSTREAM');
     const rec = new LatencyRecorder(Math.ceil((rate * durationMs) / 1000) + 1000, performance.now() + warmupMs);
     let stop = false;
+    let readError: unknown;
     const reading = (async () => {
       while (!stop) {
         const entries = await this.read(key, 1000, 100);
         const now = performance.now();
         for (const [, fields] of entries) rec.record(readStamp(fields?.[1]), now);
       }
-    })();
+    })().catch((err: unknown) => {
+      readError = err;
+    });
     try {
       let errors = 0;
       const offered = await pace(rate, durationMs, (n, stamp) => {
@@ -107,12 +110,13 @@ export class RedisDriver implements Driver {
           () => (errors += n),
         );
       });
-      await waitUntil(() => rec.received >= offered - errors, 30_000, `Redis to deliver ${offered} entries (got ${rec.received})`);
+      await waitUntil(() => readError !== undefined || rec.received >= offered - errors, 30_000, `Redis to deliver ${offered} entries (got ${rec.received})`);
+      if (readError !== undefined) throw readError;
       if (errors > 0) throw new Error(`${errors} XADDs failed during the latency run`);
       return rec;
     } finally {
       stop = true;
-      await reading.catch(() => undefined);
+      await reading;
     }
   }
 

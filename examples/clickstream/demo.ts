@@ -92,10 +92,18 @@ try          kcat -b ${b} -C -t ${CLICKSTREAM_TOPICS.pageViews} -o -5 -e
              echo '{"userId":"u1","sessionId":"s1","url":"/","page":"home","referrer":"direct","ts":'$(date +%s000)'}' | kcat -b ${b} -P -t ${CLICKSTREAM_TOPICS.clicks}
 Press Ctrl-C to stop.`);
 
+    // A terminal's Ctrl-C reaches every process of the group (npm, scripts/start.mjs and this
+    // one), so a second signal may follow the first: keep a handler installed until the end.
+    let signalled: (() => void) | undefined;
+    const onSignal = (): void => signalled?.();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    cleanups.unshift(async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
     const outcome = await new Promise<'signal' | Error>((resolve) => {
-      const onSignal = (): void => resolve('signal');
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      signalled = () => resolve('signal');
       handle.done.then(
         () => resolve(new SluiceError('JOB_FAILED', 'the clickstream job ended unexpectedly')),
         (err: unknown) => resolve(err instanceof Error ? err : new Error(String(err))),

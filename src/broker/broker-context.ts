@@ -78,13 +78,24 @@ export class BrokerContext {
         .createTopic(topic, this.config.defaultPartitions)
         .then(() => true)
         .catch((err: unknown) => {
-          if (isSluiceError(err, 'TOPIC_EXISTS')) return true;
+          // Someone else (the engine, the registry) may still be creating it: wait for that.
+          if (isSluiceError(err, 'TOPIC_EXISTS')) return this.untilTopicExists(topic, 5000);
           throw err;
         })
         .finally(() => this.creating.delete(topic));
       this.creating.set(topic, p);
     }
     return p;
+  }
+
+  /** Resolves true once `topic` is visible in the log (a creation by another caller finishing), false after timeoutMs. */
+  async untilTopicExists(topic: string, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.log.hasTopic(topic)) {
+      if (Date.now() >= deadline || this.signal.aborted) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
   }
 
   /** @internal Called by the server when it stops: ends long waits. */

@@ -3,11 +3,16 @@
 // through the handlers registered in handlers/. One node: broker 0, controller and every
 // coordinator.
 //
+// Starting loads the transaction coordinator before the port opens: transactions a crash
+// left in PrepareCommit/PrepareAbort are completed then, and Ongoing ones start timing out,
+// so read_committed consumers are not held back until some transactional client connects.
+//
 // Stopping is graceful: stop accepting, end long polls (the shutdown signal), let in-flight
 // requests finish, run coordinators' shutdown hooks, then flush the log and write its
 // recovery points (when the broker owns the log).
 // May import: log/, observe/metrics.ts, everything in broker/ except groups/ and txn/
-// internals (they plug in through BrokerContext.coordinator).
+// internals (they plug in through BrokerContext.coordinator; txn/broker-transactions.ts is
+// imported only to start its coordinator eagerly).
 import net from 'node:net';
 import { SluiceError } from '../errors.js';
 import { MetricsRegistry } from '../observe/metrics.js';
@@ -17,6 +22,7 @@ import { Connection } from './connection.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { loadHandlers } from './handlers/registry.js';
 import type { Log } from '../log/log.js';
+import { transactionCoordinatorOf } from './txn/broker-transactions.js';
 
 export interface BrokerOptions {
   /** The log to serve. */
@@ -97,8 +103,23 @@ export class Broker {
         maxRequestBytes,
       },
     });
+    try {
+      await transactionCoordinatorOf(context);
+    } catch (err) {
+      // Non-transactional traffic can still be served; the first transactional request
+      // retries the start (and answers COORDINATOR_NOT_AVAILABLE while it keeps failing).
+      console.error('sluice broker: the transaction coordinator could not start:', err);
+    }
     const broker = new Broker({ ...options, maxRequestBytes }, context, new BrokerMetrics(metrics));
-    await broker.listen(host, options.port ?? DEFAULT_PORT);
+    try {
+      await broker.listen(host, options.port ?? DEFAULT_PORT);
+    } catch (err) {
+      // A bad advertised listener is found after binding: release the port. Stop the
+      // coordinators' timers; the caller still owns the log it passed.
+      if (broker.server.listening) await new Promise<void>((resolve) => broker.server.close(() => resolve()));
+      await context.runShutdownHooks();
+      throw err;
+    }
     return broker;
   }
 

@@ -2,14 +2,24 @@
 // SIGINT, then stops gracefully (stop accepting, finish in-flight requests, flush the log and
 // write its recovery points). Prints one "listening on host:port" line once ready, which
 // scripts and tests wait for.
-// May import: broker/server.ts, log/log.ts, observe/metrics.ts, ./args.ts, ./verb.ts.
+// With --registry it also serves the Confluent-compatible schema registry from the same
+// process, its state in the `_schemas` topic of the broker's own log (one process owns a log
+// directory; Kafka clients see `_schemas` as Confluent's registry keeps it in Kafka). It
+// prints a second "sluice registry listening on URL" line and stops before the broker.
+// May import: broker/server.ts, log/log.ts, schema/ (registry, store, http server),
+// observe/metrics.ts, ./args.ts, ./verb.ts.
 import { SluiceError } from '../errors.js';
 import { Log } from '../log/log.js';
 import { Broker, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT } from '../broker/server.js';
 import { MetricsRegistry } from '../observe/metrics.js';
+import { RegistryServer } from '../schema/http/registry-server.js';
+import { Registry } from '../schema/registry.js';
+import { LogRegistryStore } from '../schema/store/log-registry-store.js';
 import { parseArgs } from 'node:util';
 import { DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom, enumArg, intArg } from './args.js';
 import type { Verb } from './verb.js';
+
+const DEFAULT_REGISTRY_PORT = 8081;
 
 const HELP = `Usage: sluice broker [options]
 
@@ -23,15 +33,43 @@ ${DATA_DIR_HELP}
   --auto-create-topics on|off     create unknown topics on metadata requests (default on)
   --default-partitions N          partitions of auto-created topics (default 1)
   --max-request-bytes N           largest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES})
+  --registry                      also serve the schema registry (Confluent REST API), its
+                                  schemas in the _schemas topic of this broker's log
+  --registry-listen HOST:PORT     the registry's address (default 127.0.0.1:${DEFAULT_REGISTRY_PORT}; port 0 = any)
 `;
 
-export function parseListen(value: string | undefined): { host: string; port: number } {
-  if (value === undefined) return { host: '127.0.0.1', port: DEFAULT_PORT };
+export function parseListen(value: string | undefined, flag = '--listen', defaultPort = DEFAULT_PORT): { host: string; port: number } {
+  if (value === undefined) return { host: '127.0.0.1', port: defaultPort };
   const m = /^(\[[^\]]+\]|[^:]*)(?::(\d+))?$/.exec(value.trim());
-  if (!m) throw new SluiceError('INVALID_ARGUMENT', `--listen takes HOST:PORT, got '${value}'`, { details: { flag: '--listen', value } });
+  if (!m) throw new SluiceError('INVALID_ARGUMENT', `${flag} takes HOST:PORT, got '${value}'`, { details: { flag, value } });
   const host = m[1]!.replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const port = m[2] === undefined ? DEFAULT_PORT : intArg(m[2], '--listen port', { min: 0, max: 65535 })!;
+  const port = m[2] === undefined ? defaultPort : intArg(m[2], `${flag} port`, { min: 0, max: 65535 })!;
   return { host, port };
+}
+
+/** A registry served from the broker's process and log. */
+interface EmbeddedRegistry {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function startRegistry(log: Log, host: string, port: number): Promise<EmbeddedRegistry> {
+  const registry = await Registry.open(await LogRegistryStore.open({ log }));
+  const server = new RegistryServer(registry, { host, port });
+  let url: string;
+  try {
+    url = (await server.listen()).url;
+  } catch (err) {
+    await registry.close();
+    throw new SluiceError('CONNECTION_FAILED', `cannot listen on ${host}:${port} for the registry: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    url,
+    async close() {
+      await server.close();
+      await registry.close(); // waits for queued writes; leaves the shared log open
+    },
+  };
 }
 
 export const brokerVerb: Verb = {
@@ -50,9 +88,15 @@ export const brokerVerb: Verb = {
         'auto-create-topics': { type: 'string' },
         'default-partitions': { type: 'string' },
         'max-request-bytes': { type: 'string' },
+        registry: { type: 'boolean' },
+        'registry-listen': { type: 'string' },
       },
     });
     const { host, port } = parseListen(values.listen);
+    if (values['registry-listen'] !== undefined && values.registry !== true) {
+      throw new SluiceError('INVALID_ARGUMENT', '--registry-listen needs --registry', { details: { flag: '--registry-listen' } });
+    }
+    const registryAddress = values.registry === true ? parseListen(values['registry-listen'], '--registry-listen', DEFAULT_REGISTRY_PORT) : undefined;
     const autoCreate = enumArg(values['auto-create-topics'], '--auto-create-topics', ['on', 'off', 'true', 'false'] as const) ?? 'on';
     const defaultPartitions = intArg(values['default-partitions'], '--default-partitions', { min: 1, max: 10000 }) ?? 1;
     const maxRequestBytes = intArg(values['max-request-bytes'], '--max-request-bytes', { min: 1024, max: 0x7fffffff }) ?? DEFAULT_MAX_REQUEST_BYTES;
@@ -73,7 +117,17 @@ export const brokerVerb: Verb = {
       await log.close();
       throw err;
     }
+    let registry: EmbeddedRegistry | undefined;
+    if (registryAddress !== undefined) {
+      try {
+        registry = await startRegistry(log, registryAddress.host, registryAddress.port);
+      } catch (err) {
+        await broker.stop();
+        throw err;
+      }
+    }
     console.log(`sluice broker listening on ${broker.host}:${broker.port} (advertised ${broker.context.config.advertisedHost}:${broker.context.config.advertisedPort})`);
+    if (registry !== undefined) console.log(`sluice registry listening on ${registry.url} (schemas in the broker's log, topic _schemas)`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         process.off('SIGTERM', onTerm);
@@ -86,6 +140,8 @@ export const brokerVerb: Verb = {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
     });
+    // The registry first: it writes to the log the broker closes.
+    await registry?.close();
     await broker.stop();
     console.error('sluice broker: stopped; log flushed');
     return 0;

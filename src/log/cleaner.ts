@@ -3,6 +3,9 @@
 // time so it never competes with itself. Compaction of a partition is skipped while
 // nothing new was closed since its last run and no kept tombstone has come of age, so an
 // idle log costs nothing. Errors are collected, never thrown into the timer.
+// The Log starts one by default (LogOptions.cleaner). It never holds a partition's write
+// path for long: compaction reads through Partition.read, writes its replacement outside
+// the partition's lock, and only the final swap (rename + delete + reopen) is exclusive.
 // May import: ./retention.ts, ./compaction.ts, ./topic-config.ts (types), ../errors.ts.
 import { toSluiceError } from '../errors.js';
 import type { SluiceError } from '../errors.js';
@@ -36,6 +39,11 @@ export class LogCleaner {
   private readonly clock: () => number;
   /** Per partition: closed range already compacted, and when a kept tombstone comes of age. */
   private readonly compacted = new Map<string, { upTo: number; recheckAt: number }>();
+  private stopping = false;
+  /** The last finished pass (for status pages and tests). */
+  lastPass: CleanerPass | undefined;
+  /** Passes finished since start. */
+  passes = 0;
 
   constructor(
     private readonly log: CleanableLog,
@@ -46,16 +54,20 @@ export class LogCleaner {
 
   start(): void {
     if (this.timer) return;
+    this.stopping = false;
     const every = this.options.intervalMs ?? 30_000;
     this.timer = setInterval(() => {
       if (this.running) return;
-      void this.runOnce().then((p) => this.options.onPass?.(p));
+      void this.runOnce()
+        .then((p) => this.options.onPass?.(p))
+        .catch(() => undefined); // a listener's bug must not become an unhandled rejection
     }, every);
     this.timer.unref();
   }
 
   /** Stops the timer and waits for a pass in progress. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running?.catch(() => undefined);
@@ -64,9 +76,19 @@ export class LogCleaner {
   /** One pass over every partition (a pass already running is joined, not repeated). */
   runOnce(): Promise<CleanerPass> {
     if (!this.running) {
-      this.running = this.pass().finally(() => {
-        this.running = undefined;
-      });
+      if (!this.timer) this.stopping = false; // an explicit pass after stop() runs fully
+      this.running = this.pass().then(
+        (p) => {
+          this.running = undefined;
+          this.lastPass = p;
+          this.passes++;
+          return p;
+        },
+        (err: unknown) => {
+          this.running = undefined;
+          throw err;
+        },
+      );
     }
     return this.running;
   }
@@ -82,6 +104,8 @@ export class LogCleaner {
     }
     for (const t of topics) {
       for (let i = 0; i < t.partitions; i++) {
+        // Stopped (the log is closing): leave the rest for the next open.
+        if (this.stopping) return out;
         try {
           const p = this.log.partition(t.name, i);
           const now = this.clock();

@@ -216,3 +216,76 @@ test('records of aborted transactions are removed and never shadow committed val
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('transaction markers go once nothing of their transaction is left and they are older than deleteRetentionMs', async () => {
+  const { encodeBatch } = await import('../codec/record-batch.js');
+  const dir = tempDir();
+  let log = await Log.open({ dataDir: dir, cleaner: false });
+  try {
+    await log.createTopic('tx', 1, config);
+    let p = log.partition('tx', 0);
+    const seq = new Map<number, number>();
+    const txn = async (producerId: number, key: string, value: string, commit: boolean, timestamp: number): Promise<void> => {
+      const baseSequence = seq.get(producerId) ?? 0;
+      seq.set(producerId, baseSequence + 1);
+      const r = await p.append(encodeBatch([{ key: Buffer.from(key), value: Buffer.from(value), timestamp }], { producerId, producerEpoch: 0, baseSequence, isTransactional: true }));
+      assert.equal(r.duplicate, false);
+      await p.appendControl({ producerId, producerEpoch: 0, commit, coordinatorEpoch: 0 });
+    };
+    await txn(1, 'a', 'old', true, 1); // committed, later superseded: its marker can go
+    await txn(2, 'b', 'kept', true, 1); // committed and still the latest value of b: its marker stays
+    await txn(3, 'c', 'bad', false, 1); // aborted: records dropped; marker can go
+    // Later plain writes supersede `a`; the producers' later transactions keep their last batches.
+    await p.appendRecords([{ key: Buffer.from('a'), value: Buffer.from('new'), timestamp: 2 }]);
+    await txn(1, 'z1', 'last', true, 2);
+    await txn(3, 'z3', 'last', true, 2);
+    for (let i = 0; i < 8; i++) await p.appendRecords([{ key: Buffer.from(`f${i}`), value: Buffer.alloc(150), timestamp: 3 }]);
+    const markers = async (): Promise<number[]> => {
+      const out: number[] = [];
+      let offset = p.logStartOffset;
+      while (offset < p.logEndOffset) {
+        const { records } = await p.read(offset, { maxBytes: 1 << 20 });
+        if (records.length === 0) break;
+        for (const b of decodeBatches(records)) {
+          if (b.header.isControl && b.header.baseOffset >= offset) out.push(b.header.baseOffset);
+          offset = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+        }
+      }
+      return out;
+    };
+    const before = await markers();
+    assert.equal(before.length, 5);
+
+    // Markers younger than deleteRetentionMs all stay (the clock of appendControl is real time).
+    let res = await compactPartition(p, config, Date.now());
+    assert.equal(res.markersDropped, 0);
+    assert.deepEqual(await markers(), before);
+
+    res = await compactPartition(p, config, Date.now() + config.deleteRetentionMs + 60_000);
+    assert.equal(res.markersDropped, 2, 'the markers of a (superseded) and c (aborted)');
+    const after = await markers();
+    assert.deepEqual(after, [before[1], before[3], before[4]]);
+
+    assert.deepEqual((await p.read(p.logStartOffset, { maxBytes: 1 << 20, isolation: 'read_committed' })).abortedTransactions, [], 'the live aborted index forgot it too');
+    // Nothing reopens: after a restart no transaction is open and read_committed reads everything kept.
+    await log.close();
+    log = await Log.open({ dataDir: dir, cleaner: false });
+    p = log.partition('tx', 0);
+    assert.equal(p.lastStableOffset, p.highWatermark);
+    const values: string[] = [];
+    for (let offset = p.logStartOffset; offset < p.lastStableOffset; ) {
+      const { records, abortedTransactions } = await p.read(offset, { maxBytes: 1 << 20, isolation: 'read_committed' });
+      assert.deepEqual(abortedTransactions, [], 'the only aborted transaction left no records');
+      if (records.length === 0) break;
+      for (const b of decodeBatches(records)) {
+        if (!b.header.isControl) for (const r of b.records) if (r.offset >= offset) values.push(`${r.key?.toString()}=${r.value?.toString()}`);
+        offset = b.header.baseOffset + b.header.lastOffsetDelta + 1;
+      }
+    }
+    assert.ok(values.includes('a=new') && values.includes('b=kept') && values.includes('z1=last') && values.includes('z3=last'));
+    assert.ok(!values.includes('a=old') && !values.includes('c=bad'));
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

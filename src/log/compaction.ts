@@ -9,8 +9,12 @@
 // partition's own lock. The active segment is never touched.
 //
 // Records of aborted transactions are removed (and never count as a key's latest value).
-// What is kept as it is: control batches (transaction markers), records without a key,
-// transactions still open at the end of the closed range, batches where nothing was removed.
+// What is kept as it is: records without a key, transactions still open at the end of the
+// closed range, batches where nothing was removed. A transaction marker is dropped (as Kafka
+// does) once no batch of its transaction is left before it and the marker itself is older
+// than deleteRetentionMs, which leaves read_committed consumers time to pass it; otherwise it
+// stays, because a kept transactional batch without its marker would reopen the transaction
+// (and hold back the LSO) on recovery.
 // A batch of an idempotent producer whose records all go is kept as an empty batch (header
 // only) when it is that producer's last batch, so its sequence number survives recovery.
 //
@@ -51,6 +55,8 @@ export interface CompactionResult {
   recordsBefore: number;
   recordsAfter: number;
   tombstonesDropped: number;
+  /** Transaction markers removed (nothing of their transaction left, older than deleteRetentionMs). */
+  markersDropped: number;
   /** Records of aborted transactions removed. */
   abortedDropped: number;
   /** Tombstones still kept (younger than deleteRetentionMs); the earliest one's timestamp. */
@@ -128,6 +134,7 @@ export async function compactPartition(
     recordsBefore: 0,
     recordsAfter: 0,
     tombstonesDropped: 0,
+    markersDropped: 0,
     abortedDropped: 0,
     tombstonesKept: 0,
     earliestKeptTombstone: undefined,
@@ -206,6 +213,13 @@ export async function compactPartition(
     segParts.push(b);
     segBytes += b.length;
   };
+  // Per producer: whether a batch of its current transaction was kept (decides its marker's fate).
+  const txnKept = new Map<number, boolean>();
+  const noteTxn = (h: BatchHeader, kept: boolean): void => {
+    if (!h.isTransactional || h.producerId < 0) return;
+    if (kept) txnKept.set(h.producerId, true);
+    else if (!txnKept.has(h.producerId)) txnKept.set(h.producerId, false);
+  };
 
   n = 0;
   for await (const { buf, pos, h } of closedBatches(target, from, to, readBytes)) {
@@ -218,14 +232,23 @@ export async function compactPartition(
     // Copy: the read buffer may be reused or be a view into a file cache.
     const original = (): Buffer => Buffer.from(buf.subarray(pos, pos + size));
     if (h.isControl) {
-      emit(original());
+      const txnLeft = txnKept.get(h.producerId) === true;
+      txnKept.delete(h.producerId);
+      if (h.producerId >= 0 && !txnLeft && h.maxTimestamp < horizon) {
+        result.markersDropped++;
+        segChanged = true;
+      } else {
+        emit(original());
+      }
       continue;
     }
     const { records } = decodeBatch(buf, pos);
     if (aborted.has(h.baseOffset)) {
       result.abortedDropped += records.length;
       segChanged = true;
-      if (h.producerId >= 0 && lastBatchOfProducer.get(h.producerId) === h.baseOffset) emit(emptyBatchLike(buf, pos));
+      const keepEmpty = h.producerId >= 0 && lastBatchOfProducer.get(h.producerId) === h.baseOffset;
+      if (keepEmpty) emit(emptyBatchLike(buf, pos));
+      noteTxn(h, keepEmpty);
       if (++n % yieldEvery === 0) await yieldToLoop();
       continue;
     }
@@ -247,6 +270,7 @@ export async function compactPartition(
       deltas.push(r.offset - h.baseOffset);
     }
     result.recordsAfter += kept.length;
+    noteTxn(h, kept.length > 0 || (h.producerId >= 0 && lastBatchOfProducer.get(h.producerId) === h.baseOffset));
     if (kept.length === records.length) {
       emit(original());
     } else {

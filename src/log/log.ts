@@ -5,6 +5,9 @@
 // <dataDir>/trash/ so a crash mid-delete never leaves a half topic under topics/.
 // A partition that fails to open (LOG_CORRUPTED) does not stop the rest of the log: it is
 // recorded and partition() answers with that error until repair() fixes it.
+// One Log owns a data directory at a time (data-dir-lock.ts: <dataDir>/.lock, released by
+// close()), and it runs the background cleaner (retention + compaction, cleaner.ts) unless
+// told not to, so retention.ms and cleanup.policy=compact take effect with no explicit call.
 // May import: ./*, ../codec/*, ../errors.js.
 import { SluiceError, toSluiceError } from '../errors.js';
 import type { FileSystem } from './fs/file-system.js';
@@ -19,6 +22,10 @@ import { DurableGroupOffsetStore, GROUP_OFFSETS_TOPIC } from './group-offsets.js
 import type { GroupOffsetStore } from './group-offsets.js';
 import { repairPartition } from './verify.js';
 import type { RepairReport } from './verify.js';
+import { acquireDataDirLock } from './data-dir-lock.js';
+import type { AcquiredLock } from './data-dir-lock.js';
+import { LogCleaner } from './cleaner.js';
+import type { CleanerPass } from './cleaner.js';
 
 export interface LogOptions {
   dataDir: string;
@@ -26,7 +33,15 @@ export interface LogOptions {
   flush?: FlushPolicy;
   clock?: () => number;
   topicDefaults?: Partial<TopicConfig>;
+  /**
+   * The background cleaner (retention + compaction of every partition). Default: on, every
+   * 30 s. `false` turns it off (then call cleaner-less tooling such as LogCleaner.runOnce
+   * yourself); onPass sees each pass's result (what was deleted or compacted, and errors).
+   */
+  cleaner?: false | { intervalMs?: number; onPass?: (pass: CleanerPass) => void };
 }
+
+export const DEFAULT_CLEANER_INTERVAL_MS = 30_000;
 
 export interface TopicDescription {
   name: string;
@@ -40,6 +55,8 @@ export interface LogRecoveryReport {
   /** Partitions that refused to open (LOG_CORRUPTED), with the error's details. */
   failed: { topic: string; partition: number; error: SluiceError }[];
   truncatedBytes: number;
+  /** Things the open did that an operator should know (e.g. a stale data-directory lock taken over). */
+  warnings: string[];
 }
 
 interface TopicState {
@@ -52,7 +69,10 @@ const MAX_PARTITIONS = 10000;
 export class Log {
   readonly dataDir: string;
   readonly fs: FileSystem;
-  readonly recoveryReport: LogRecoveryReport = { partitions: [], failed: [], truncatedBytes: 0 };
+  readonly recoveryReport: LogRecoveryReport = { partitions: [], failed: [], truncatedBytes: 0, warnings: [] };
+  /** The background cleaner; undefined when LogOptions.cleaner is false. */
+  readonly cleaner: LogCleaner | undefined;
+  private lock: AcquiredLock | undefined;
   private readonly topics = new Map<string, TopicState>();
   private readonly pending = new Set<string>();
   private readonly flushPolicy: FlushPolicy;
@@ -67,12 +87,33 @@ export class Log {
     this.flushPolicy = o.flush ?? { mode: 'os' };
     this.clock = o.clock ?? Date.now;
     this.defaults = { ...DEFAULT_TOPIC_CONFIG, ...validateTopicConfig(o.topicDefaults ?? {}) };
+    if (o.cleaner !== false) {
+      const intervalMs = o.cleaner?.intervalMs ?? DEFAULT_CLEANER_INTERVAL_MS;
+      if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) throw new SluiceError('INVALID_CONFIG', `cleaner interval must be a positive whole number of ms, got ${intervalMs}`);
+      this.cleaner = new LogCleaner(this, { intervalMs, clock: this.clock, onPass: o.cleaner?.onPass });
+    }
   }
 
-  /** Opens the log in dataDir (creating it), recovering every partition. */
+  /**
+   * Opens the log in dataDir (creating it), recovering every partition. Throws
+   * DATA_DIR_LOCKED while another process (or another open Log) owns the directory.
+   */
   static async open(options: LogOptions): Promise<Log> {
     const log = new Log(options);
-    await log.load();
+    await log.fs.mkdir(log.dataDir);
+    const lock = await acquireDataDirLock(log.fs, log.dataDir, log.clock);
+    log.lock = lock;
+    if (lock.tookOver) {
+      log.recoveryReport.warnings.push(`took over the stale lock ${lock.path}: ${lock.tookOver.reason}`);
+    }
+    try {
+      await log.load();
+    } catch (err) {
+      await log.closePartitions().catch(() => undefined);
+      await lock.release().catch(() => undefined);
+      throw err;
+    }
+    log.cleaner?.start();
     return log;
   }
 
@@ -277,6 +318,24 @@ export class Log {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A pass in progress fails fast once its partitions are closed (it never holds them).
+    const cleaning = this.cleaner?.stop();
+    let first: unknown;
+    try {
+      await this.closePartitions();
+    } catch (err) {
+      first = err;
+    }
+    await cleaning;
+    try {
+      await this.lock?.release();
+    } catch (err) {
+      first ??= err;
+    }
+    if (first !== undefined) throw toSluiceError(first, 'IO_ERROR');
+  }
+
+  private async closePartitions(): Promise<void> {
     let first: unknown;
     for (const s of this.topics.values()) {
       for (const p of s.parts) {

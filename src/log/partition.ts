@@ -694,56 +694,83 @@ export class Partition {
   /**
    * Atomically replaces closed segments (consecutive, oldest first) with one segment holding
    * `batches` (whole batches with their original offsets, all within the replaced range).
-   * Crash-safe: the replacement is written and fsynced as `<base>.log.swap-<end>`, renamed
-   * into place, then the other old files are deleted; recovery finishes an interrupted swap.
+   * Crash-safe: the replacement is written and fsynced as `<base>.log.swap-<end>.tmp` (which
+   * recovery deletes) WITHOUT holding the partition's lock, so appends go on meanwhile; only
+   * the swap itself is exclusive: the segments are checked to be unchanged, the file is
+   * renamed to `<base>.log.swap-<end>` (which recovery completes), put into place and the
+   * other old files deleted.
    */
   async replaceSegments(oldBaseOffsets: number[], batches: Buffer): Promise<void> {
     this.ensureOpen();
-    await this.exclusive(async () => {
+    const pick = (): { idx: number[]; first: Segment; last: Segment } => {
       const idx = oldBaseOffsets.map((b) => this.segs.findIndex((s) => s.baseOffset === b));
       if (idx.length === 0 || idx.some((i) => i < 0 || i >= this.segs.length - 1)) {
         throw new SluiceError('INVALID_ARGUMENT', `replaceSegments: ${oldBaseOffsets.join(',')} are not closed segments of ${this.topic}-${this.index}`);
       }
       for (let k = 1; k < idx.length; k++) if (idx[k] !== idx[0]! + k) throw new SluiceError('INVALID_ARGUMENT', 'replaceSegments: segments must be consecutive, oldest first');
-      const first = this.segs[idx[0]!]!;
-      const last = this.segs[idx[idx.length - 1]!]!;
-      const end = last.nextOffset;
-      // Check the replacement before touching anything.
-      let pos = 0;
-      let expected = first.baseOffset;
-      while (pos < batches.length) {
-        const h = validateBatch(batches, pos);
-        if (h.baseOffset < expected || h.baseOffset + h.lastOffsetDelta >= end) {
-          throw new SluiceError('INVALID_ARGUMENT', `replaceSegments: batch at offset ${h.baseOffset} is outside [${expected}, ${end})`);
+      return { idx, first: this.segs[idx[0]!]!, last: this.segs[idx[idx.length - 1]!]! };
+    };
+    const planned = pick();
+    const end = planned.last.nextOffset;
+    // Check the replacement before touching anything.
+    let pos = 0;
+    let expected = planned.first.baseOffset;
+    const markers = new Set<number>();
+    while (pos < batches.length) {
+      const h = validateBatch(batches, pos);
+      if (h.isControl) markers.add(h.baseOffset);
+      if (h.baseOffset < expected || h.baseOffset + h.lastOffsetDelta >= end) {
+        throw new SluiceError('INVALID_ARGUMENT', `replaceSegments: batch at offset ${h.baseOffset} is outside [${expected}, ${end})`);
+      }
+      expected = h.baseOffset + h.lastOffsetDelta + 1;
+      pos += BATCH_LENGTH_PREFIX + h.batchLength;
+    }
+    const swapName = `${segmentFileName(planned.first.baseOffset)}.swap-${end}`;
+    const swapPath = `${this.dir}/${swapName}`;
+    const tmpPath = `${swapPath}.tmp`;
+    const fh = await this.fs.open(tmpPath, 'create');
+    try {
+      await fh.truncate(0);
+      if (batches.length > 0) await fh.write(batches, 0);
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await this.fs.unlink(tmpPath).catch(() => undefined);
+      throw err;
+    }
+    await fh.close();
+    let swapped = false;
+    try {
+      await this.exclusive(async () => {
+        this.ensureOpen();
+        // Retention (or another swap) may have changed the range while the file was written.
+        const { idx, first, last } = pick();
+        if (first !== planned.first || last !== planned.last || last.nextOffset !== end) {
+          throw new SluiceError('INVALID_ARGUMENT', `replaceSegments: segments ${oldBaseOffsets.join(',')} of ${this.topic}-${this.index} changed while the replacement was written; try again`);
         }
-        expected = h.baseOffset + h.lastOffsetDelta + 1;
-        pos += BATCH_LENGTH_PREFIX + h.batchLength;
-      }
-      const swapName = `${segmentFileName(first.baseOffset)}.swap-${end}`;
-      const swapPath = `${this.dir}/${swapName}`;
-      const fh = await this.fs.open(swapPath, 'create');
-      try {
-        await fh.truncate(0);
-        if (batches.length > 0) await fh.write(batches, 0);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await this.fs.syncDir(this.dir);
-      await this.finishSwap(swapName);
-      const rp = await readRecoveryPoint(this.fs, this.dir);
-      if (rp && rp.segmentBase >= first.baseOffset && rp.segmentBase < end) await deleteRecoveryPoint(this.fs, this.dir);
-      // Reopen the replaced range.
-      const olds = this.segs.splice(idx[0]!, idx.length);
-      for (const s of olds) await s.close().catch(() => undefined);
-      const seg = await Segment.open(this.fs, this.dir, first.baseOffset, this.clock());
-      const r = await scanSegment(seg, { from: 0, validateFrom: Infinity, fileSize: seg.size, expectedOffset: first.baseOffset });
-      if (r.bad) throw seg.corrupt(r.bad.position, r.bad.reason);
-      seg.nextOffset = Math.max(seg.nextOffset, end);
-      seg.lastModifiedMs = last.lastModifiedMs;
-      await seg.writeIndexes().catch(() => undefined);
-      this.segs.splice(idx[0]!, 0, seg);
-    });
+        await this.fs.rename(tmpPath, swapPath);
+        swapped = true;
+        await this.fs.syncDir(this.dir);
+        await this.finishSwap(swapName);
+        // A dropped abort marker leaves its entry in the aborted index: forget it, and make the
+        // next recovery rebuild the index from the files rather than from a stale snapshot.
+        const forgotten = this.producers.forgetAborted(first.baseOffset, end, markers);
+        const rp = await readRecoveryPoint(this.fs, this.dir);
+        if (rp && (forgotten > 0 || (rp.segmentBase >= first.baseOffset && rp.segmentBase < end))) await deleteRecoveryPoint(this.fs, this.dir);
+        // Reopen the replaced range.
+        const olds = this.segs.splice(idx[0]!, idx.length);
+        for (const s of olds) await s.close().catch(() => undefined);
+        const seg = await Segment.open(this.fs, this.dir, first.baseOffset, this.clock());
+        const r = await scanSegment(seg, { from: 0, validateFrom: Infinity, fileSize: seg.size, expectedOffset: first.baseOffset });
+        if (r.bad) throw seg.corrupt(r.bad.position, r.bad.reason);
+        seg.nextOffset = Math.max(seg.nextOffset, end);
+        seg.lastModifiedMs = last.lastModifiedMs;
+        await seg.writeIndexes().catch(() => undefined);
+        this.segs.splice(idx[0]!, 0, seg);
+      });
+    } finally {
+      if (!swapped) await this.fs.unlink(tmpPath).catch(() => undefined);
+    }
   }
 
   /** Completes a swap: deletes old segments in [base, end), renames the swap file into place. */

@@ -187,6 +187,17 @@ export class ProducerState {
     return out;
   }
 
+  /**
+   * Forgets aborted transactions whose marker (in [from, to)) compaction removed: with neither
+   * their records nor their marker left, a read_committed reader must not be told to skip
+   * the producer's later batches. Returns how many were forgotten.
+   */
+  forgetAborted(from: number, to: number, keptMarkers: ReadonlySet<number>): number {
+    const before = this.aborted.length;
+    this.aborted = this.aborted.filter((a) => a.lastOffset < from || a.lastOffset >= to || keptMarkers.has(a.lastOffset));
+    return before - this.aborted.length;
+  }
+
   /** Forgets aborted transactions wholly before the log start. */
   pruneBefore(logStartOffset: number): void {
     let i = 0;

@@ -19,7 +19,11 @@ interface Running {
 }
 
 function start(dataDir: string): Running {
-  const child = spawn('npm', ['start', '--silent', '--', '--data-dir', dataDir, '--rate', '300'], {
+  // Exactly the command `npm start` runs (read from package.json), without npm in between:
+  // npm itself dies of SIGINT, while the script's own exit code is what this test is about.
+  const script = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  assert.equal(script[0], 'node');
+  const child = spawn(process.execPath, [...script.slice(1), '--data-dir', dataDir, '--rate', '300'], {
     cwd: ROOT,
     env: { ...process.env, SLUICE_UI_PORT: '0', SLUICE_BROKER_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

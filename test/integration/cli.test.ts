@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { partitionForKey } from '../../src/cli/produce.js';
+import { partitionForKey } from '../../src/log/partitioner.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 

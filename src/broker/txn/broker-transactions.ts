@@ -33,8 +33,8 @@ function holderOf(broker: BrokerContext): Holder {
 async function start(b: BrokerContext): Promise<TransactionCoordinator> {
   const log = b.log;
   if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) {
-    await b.log.createTopic(TRANSACTION_STATE_TOPIC, 1, { cleanupPolicy: 'compact' }).catch((err: unknown) => {
-      if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) throw err;
+    await b.log.createTopic(TRANSACTION_STATE_TOPIC, 1, { cleanupPolicy: 'compact' }).catch(async (err: unknown) => {
+      if (!(await b.untilTopicExists(TRANSACTION_STATE_TOPIC, 5000))) throw err;
     });
   }
   const coordinator = new TransactionCoordinator({

@@ -234,3 +234,52 @@ test('property: whatever the interleaving, each ended transaction marks exactly 
     { numRuns: 50 },
   );
 });
+
+test('beginProduce admits only the current producer, an Ongoing transaction and added partitions', async () => {
+  const { txn } = await setup();
+  assert.equal(txn.beginProduce('unknown', 1, 0, 't', 0), E.INVALID_PRODUCER_ID_MAPPING);
+  const init = await txn.initProducerId({ transactionalId: 'tx', transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+  assert.equal(txn.beginProduce('tx', init.producerId, init.producerEpoch, 't', 0), E.INVALID_TXN_STATE, 'no transaction began yet');
+  const p = await begin(txn);
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 0), E.NONE);
+  txn.endProduce('tx');
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 2), E.INVALID_TXN_STATE, 'partition 2 was never added');
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 'other', 0), E.INVALID_TXN_STATE);
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch - 1, 't', 0), E.INVALID_PRODUCER_EPOCH);
+  assert.equal(txn.beginProduce('tx', p.producerId + 1, p.producerEpoch, 't', 0), E.INVALID_PRODUCER_ID_MAPPING);
+  assert.equal(await txn.endTxn({ ...p, commit: true }), E.NONE);
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 0), E.INVALID_TXN_STATE, 'the transaction has ended');
+  txn.close();
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 0), E.NOT_ENOUGH_REPLICAS, 'a stopped coordinator is a retriable refusal');
+});
+
+test('EndTxn writes markers only after admitted appends finish (bounded by a timeout)', async () => {
+  const { txn, markers, timers } = await setup();
+  const p = await begin(txn);
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 0), E.NONE);
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 1), E.NONE);
+  const ending = txn.endTxn({ ...p, commit: true });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(txn.describe('tx')?.state, 'PrepareCommit');
+  assert.equal(markers.written.length, 0, 'no marker while an admitted append is in flight');
+  assert.equal(txn.beginProduce('tx', p.producerId, p.producerEpoch, 't', 0), E.INVALID_TXN_STATE, 'nothing new is admitted once the end is decided');
+  txn.endProduce('tx');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(markers.written.length, 0, 'one append is still in flight');
+  txn.endProduce('tx');
+  assert.equal(await ending, E.NONE);
+  assert.deepEqual(markers.written.map((m) => [m.partition, m.commit]).sort(), [[0, true], [1, true]]);
+
+  // An append that never finishes delays the markers by at most the drain timeout.
+  const q = await begin(txn);
+  assert.equal(txn.beginProduce('tx', q.producerId, q.producerEpoch, 't', 0), E.NONE);
+  const aborting = txn.endTxn({ ...q, commit: false });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(markers.written.length, 2);
+  timers.advance(30_000);
+  assert.equal(await aborting, E.NONE);
+  assert.equal(markers.written.length, 4);
+  assert.equal(txn.describe('tx')?.state, 'CompleteAbort');
+  txn.endProduce('tx'); // late; harmless
+  txn.close();
+});

@@ -2,7 +2,9 @@
 // fence older producers of a transactional id, the partitions and group offsets of each
 // transaction (AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit) and its end (EndTxn):
 // commit/abort markers go to every partition of the transaction, then pending offsets are
-// applied to the group offset store (commit) or dropped (abort).
+// applied to the group offset store (commit) or dropped (abort). Produce asks it
+// (beginProduce) whether a transactional append may happen, and EndTxn waits for admitted
+// appends, so records never land outside their transaction.
 // State changes are persisted through a TxnStateStore before they are acted on, so after a
 // restart a transaction in PrepareCommit/PrepareAbort is completed and an Ongoing one is
 // aborted once its timeout passes. Requests for one transactional id run one at a time.
@@ -34,6 +36,14 @@ export interface TransactionCoordinatorOptions {
 }
 
 const MAX_EPOCH = 32767;
+/** How long ending a transaction waits for its in-flight produce appends before writing markers. */
+const APPEND_DRAIN_TIMEOUT_MS = 30_000;
+
+/** Transactional appends admitted by `beginProduce` and not yet finished, per transactional id. */
+interface InFlight {
+  count: number;
+  drained: (() => void)[];
+}
 
 interface Txn extends TxnRecord {
   /** Set while the periodic check has already found it unfinished (PrepareX whose markers failed). */
@@ -50,6 +60,7 @@ export class TransactionCoordinator {
   private readonly checkInterval: number;
   private readonly txns = new Map<string, Txn>();
   private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly appending = new Map<string, InFlight>();
   private allocator: ProducerIdAllocator | undefined;
   private checkTimer: TimerHandle | undefined;
   private closed = false;
@@ -290,6 +301,58 @@ export class TransactionCoordinator {
     });
   }
 
+  // ---------------------------------------------------------------- Produce verification
+
+  /**
+   * Admits a transactional append (Produce with a transactional id) to `topic`/`partition`:
+   * the producer id and epoch must be the transactional id's current ones, the transaction
+   * Ongoing and the partition added to it. On NONE the caller must call `endProduce` once the
+   * append has finished (either way): ending the transaction waits for admitted appends, so
+   * no record can land after its marker (a hanging transaction that would hold the LSO).
+   * Synchronous: it reads the state AddPartitionsToTxn made durable before answering.
+   */
+  beginProduce(transactionalId: string, producerId: number, producerEpoch: number, topic: string, partition: number): number {
+    if (this.closed) return E.NOT_ENOUGH_REPLICAS;
+    const txn = this.txns.get(transactionalId);
+    if (txn === undefined || txn.producerId !== producerId) return E.INVALID_PRODUCER_ID_MAPPING;
+    if (txn.producerEpoch !== producerEpoch) return E.INVALID_PRODUCER_EPOCH;
+    if (txn.state !== 'Ongoing') return E.INVALID_TXN_STATE;
+    let added = false;
+    for (const p of txn.partitions) {
+      if (p.partition === partition && p.topic === topic) {
+        added = true;
+        break;
+      }
+    }
+    if (!added) return E.INVALID_TXN_STATE;
+    const f = this.appending.get(transactionalId);
+    if (f === undefined) this.appending.set(transactionalId, { count: 1, drained: [] });
+    else f.count++;
+    return E.NONE;
+  }
+
+  /** Ends an append admitted by `beginProduce`. */
+  endProduce(transactionalId: string): void {
+    const f = this.appending.get(transactionalId);
+    if (f === undefined) return;
+    if (--f.count > 0) return;
+    this.appending.delete(transactionalId);
+    for (const wake of f.drained) wake();
+  }
+
+  /** Resolves once no admitted append of this transactional id is in flight (bounded wait). */
+  private appendsDrained(transactionalId: string): Promise<void> {
+    const f = this.appending.get(transactionalId);
+    if (f === undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = this.timers.set(() => resolve(), APPEND_DRAIN_TIMEOUT_MS);
+      f.drained.push(() => {
+        this.timers.clear(timer);
+        resolve();
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- queries
 
   /** Whether an unfinished transaction holds offsets for this group partition (OffsetFetch requireStable). */
@@ -339,6 +402,7 @@ export class TransactionCoordinator {
     if (txn.state !== 'PrepareCommit' && txn.state !== 'PrepareAbort') return;
     const commit = txn.state === 'PrepareCommit';
     try {
+      await this.appendsDrained(txn.transactionalId);
       await Promise.all(
         txn.partitions.map(async ({ topic, partition }) => {
           // A partition deleted since it was added has nothing left to mark.

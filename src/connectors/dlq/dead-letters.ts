@@ -5,9 +5,9 @@
 // The topic is `<source>.dlq` by default, created with one partition on first use.
 // Looks the log up as resources.log and the registry as resources.metrics (both optional:
 // without a log, dead letters are counted and dropped only when the user said so).
-// May import: engine/sources (types), log (types), observe/metrics, errors.
+// May import: engine/sources (types), errors. The metrics registry is typed structurally (the
+// part of observe/metrics.ts MetricsRegistry used here), so this file can move into the engine.
 import type { TopicLog } from '../../engine/sources/topic-log.js';
-import type { MetricsRegistry, CounterChild } from '../../observe/metrics.js';
 import { SluiceError } from '../../errors.js';
 
 /** Header names on every dead letter (values are UTF-8 text). */
@@ -21,6 +21,11 @@ export const DLQ_HEADERS = {
 } as const;
 
 export const DEAD_LETTERS_METRIC = 'sluice_dead_letters_total';
+
+/** What is used of observe/metrics.ts MetricsRegistry. */
+export interface CounterRegistry {
+  counter(name: string, help: string, labelNames: readonly string[]): { labels(...values: string[]): { inc(n?: number): void } };
+}
 
 export interface DeadLetter {
   readonly key: Buffer | null;
@@ -38,7 +43,7 @@ export interface DeadLetterOptions {
 }
 
 export class DeadLetterWriter {
-  private readonly counter: CounterChild | undefined;
+  private readonly counter: { inc(n?: number): void } | undefined;
   private created = false;
 
   constructor(
@@ -46,7 +51,7 @@ export class DeadLetterWriter {
     readonly source: string,
     readonly topic: string | false,
     private readonly log: TopicLog | undefined,
-    metrics: MetricsRegistry | undefined,
+    metrics: CounterRegistry | undefined,
     private readonly format: string,
     private readonly countJob?: (metric: string, n?: number) => void,
   ) {
@@ -65,7 +70,7 @@ export class DeadLetterWriter {
     countJob?: (metric: string, n?: number) => void,
   ): DeadLetterWriter {
     const log = resources['log'] as TopicLog | undefined;
-    const metrics = resources['metrics'] as MetricsRegistry | undefined;
+    const metrics = resources['metrics'] as CounterRegistry | undefined;
     const topic = options.topic === undefined ? `${sanitize(source)}.dlq` : options.topic;
     return new DeadLetterWriter(source, topic, log && typeof log.partition === 'function' ? log : undefined, metrics, format, countJob);
   }

@@ -33,6 +33,8 @@ import { valueStateDescriptor } from '../state/descriptors.js';
 import type { Window } from '../windowing/window.js';
 import type { WindowAssigner } from '../windowing/window-assigner.js';
 import { WindowedStream } from '../windowing/windowed-stream.js';
+import type { AsyncFunction, AsyncIoOptions } from '../operators/async-io-options.js';
+import { asyncMap } from '../operators/async-io.js';
 
 export interface Producer {
   readonly node: number;
@@ -85,6 +87,15 @@ export class DataStream<T> {
 
   process<O>(fn: ProcessFunction<T, O>, name = 'process'): DataStream<O> {
     return this.transform(name, () => new ProcessOperator<T, O>(fn));
+  }
+
+  /**
+   * Calls an outside service per element (async I/O, Flink's AsyncDataStream): at most
+   * `capacity` calls in flight (then the input is backpressured), results in input order
+   * (`ordered`, default) or as they complete, timeouts, retries with backoff. See operators/async-io.ts.
+   */
+  asyncMap<O>(fn: AsyncFunction<T, O>, options: AsyncIoOptions<T, O> = {}): DataStream<O> {
+    return asyncMap<T, O>(this, fn, options);
   }
 
   /**

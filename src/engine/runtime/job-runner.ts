@@ -65,6 +65,10 @@ export class JobRunner {
   private stopRequested: { savepoint: boolean } | undefined;
   private savepointRequests: { resolve: (p: string) => void; reject: (e: unknown) => void }[] = [];
   private wake: (() => void) | undefined;
+  /** Async boundary instances (async I/O), in topological order; their mailboxes are drained by the loop. */
+  private asyncOps: OperatorInstance[] = [];
+  /** An async boundary's callback left work since the last drain. */
+  private mail = false;
   /** @internal set by the worker runtime before build() */
   attempt = 0;
 
@@ -112,9 +116,9 @@ export class JobRunner {
   async run(): Promise<JobResult> {
     const restored = await this.loadRestore();
     this.attempt = this.storage ? await this.storage.nextAttempt() : 0;
-    await this.build(restored);
     let savepointPath: string | undefined;
     try {
+      await this.build(restored);
       savepointPath = await this.loop();
     } catch (err) {
       await this.closeAll(true);
@@ -236,6 +240,8 @@ export class JobRunner {
     }
     // Operators open in topological order (sources first in data order).
     this.operators.sort((a, b) => this.nodeIndex(a.info.uid) - this.nodeIndex(b.info.uid) || a.info.subtaskIndex - b.info.subtaskIndex);
+    for (const op of this.operators) op.wake = this.signalAsync;
+    this.asyncOps = this.operators.filter((op) => op.async !== undefined);
     for (const op of this.operators) op.open();
     pendingSources.reverse();
     for (const { node, s, out } of pendingSources) {
@@ -296,10 +302,20 @@ export class JobRunner {
       );
     while (true) {
       if (this.stopRequested) break;
-      for (const src of this.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
-      if (polls.size === 0) break;
-      const wakeP = new Promise<undefined>((resolve) => (this.wake = () => resolve(undefined)));
-      const outcome = await Promise.race([...polls.values(), wakeP]);
+      this.drainAsync();
+      // A full async boundary backpressures the sources: no poll until it has room again.
+      const blocked = this.asyncBackpressured();
+      if (!blocked) for (const src of this.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
+      const busy = this.asyncBusy();
+      if (polls.size === 0 && !busy) break;
+      let timer: NodeJS.Timeout | undefined;
+      const wakeP = new Promise<undefined>((resolve) => {
+        this.wake = () => resolve(undefined);
+        if (this.mail) resolve(undefined);
+        else if (busy) timer = setTimeout(() => resolve(undefined), this.pollTimeoutMs);
+      });
+      const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
+      clearTimeout(timer);
       this.wake = undefined;
       if (outcome) {
         polls.delete(outcome.src);
@@ -342,7 +358,37 @@ export class JobRunner {
     return undefined;
   }
 
-  /** Snapshots everything (nothing is in flight between batches), writes the file, then commits the sinks. */
+  /** @internal an async boundary's callback completed work: wake the loop to drain it. */
+  signalAsync = (): void => {
+    this.mail = true;
+    this.wake?.();
+  };
+
+  /** @internal emits what async boundaries completed (their mailboxes), upstream first. */
+  drainAsync(): void {
+    this.mail = false;
+    if (this.asyncOps.length === 0) return;
+    const now = this.clock.now();
+    for (const op of this.asyncOps) op.drainAsync(now);
+  }
+
+  /** @internal */
+  asyncBackpressured(): boolean {
+    for (const op of this.asyncOps) if (op.isBackpressured()) return true;
+    return false;
+  }
+
+  /** @internal */
+  asyncBusy(): boolean {
+    for (const op of this.asyncOps) if (op.hasAsyncWork()) return true;
+    return false;
+  }
+
+  /**
+   * Snapshots everything, writes the file, then commits the sinks. Nothing is in flight
+   * between batches except inside async boundaries, which write their in-flight elements into
+   * their operator state first (re-issued on restore).
+   */
   private async checkpoint(savepoint: boolean): Promise<string> {
     if (!this.storage) throw new SluiceError('INVALID_CONFIG', 'checkpoints are not configured');
     const id = ++this.checkpointId;
@@ -358,6 +404,7 @@ export class JobRunner {
         const t = (timers[uid] ??= {});
         for (const [name, entries] of Object.entries(op.keyed.snapshotTimers())) (t[name] ??= []).push(...entries);
       }
+      op.prepareSnapshot();
       (operatorState[uid] ??= [])[op.info.subtaskIndex] = op.operatorState.snapshot();
     }
     for (const sink of this.sinks) await sink.drainTo(0);

@@ -10,6 +10,7 @@ import type { Barrier, InputReceiver } from './channels.js';
 import type { KeyedServicesImpl } from './keyed-services.js';
 import { ChannelWatermarks } from './channels.js';
 import { BarrierAligner } from './barrier-aligner.js';
+import { isAsyncBoundary, type AsyncBoundary } from '../operators/async-io-boundary.js';
 import { SluiceError } from '../../errors.js';
 
 /** What the runtime needs of an instance's output beyond the operator's view. */
@@ -41,6 +42,12 @@ export class OperatorInstance implements InputReceiver {
   onError: (err: unknown) => void = (err) => {
     throw err;
   };
+  /** Async boundary operators (async I/O): set when the operator emits from its own mailbox. */
+  readonly async: AsyncBoundary | undefined;
+  /** The runtime's wake-up for an async boundary's mailbox (set by the runner; read late). */
+  wake: () => void = () => undefined;
+  /** All inputs ended while the async operator still had work: finish when it drains. */
+  private endDeferred = false;
 
   constructor(
     readonly info: InstanceInfo,
@@ -51,6 +58,7 @@ export class OperatorInstance implements InputReceiver {
     channels: number,
   ) {
     this.watermarks = new ChannelWatermarks(channels);
+    this.async = isAsyncBoundary(operator) ? operator : undefined;
     this.aligner = new BarrierAligner(
       channels,
       (b) => {
@@ -75,7 +83,37 @@ export class OperatorInstance implements InputReceiver {
       count: info.count,
       currentWatermark: () => this.watermarks.current,
     };
+    this.async?.attachWake(() => this.wake());
     this.wrap(() => this.operator.open(ctx));
+  }
+
+  /** Async boundary: emits what its callbacks completed (the mailbox), then finishes if the input ended meanwhile. */
+  drainAsync(now: number): void {
+    const a = this.async;
+    if (!a || this.finished) return;
+    this.wrap(() => a.drain(now));
+    this.output.flush();
+    if (this.endDeferred && !a.hasPendingWork()) {
+      this.endDeferred = false;
+      this.finish();
+      this.output.emitEnd?.();
+    }
+  }
+
+  /** Async boundary at capacity (or with input waiting for a slot): do not feed it. */
+  isBackpressured(): boolean {
+    return this.async !== undefined && !this.finished && this.async.isBackpressured();
+  }
+
+  /** Async boundary with elements or watermarks not yet emitted. */
+  hasAsyncWork(): boolean {
+    return this.async !== undefined && !this.finished && (this.endDeferred || this.async.hasPendingWork());
+  }
+
+  /** Right before the operator state is snapshotted: async boundaries write their in-flight elements into it. */
+  prepareSnapshot(): void {
+    const a = this.async;
+    if (a) this.wrap(() => a.snapshotInFlight());
   }
 
   receive(values: readonly unknown[], timestamps: readonly number[], input: number, channel = input): void {
@@ -116,6 +154,10 @@ export class OperatorInstance implements InputReceiver {
       return;
     }
     if (this.aligner.end(channel) && !this.finished) {
+      if (this.async?.hasPendingWork()) {
+        this.endDeferred = true;
+        return;
+      }
       this.finish();
       this.output.emitEnd?.();
     }

@@ -1,7 +1,7 @@
 // The Output every node instance writes to: buffers records (main and per side tag) and, on
 // flush, hands them as whole batches to the downstream instances of each outgoing edge,
 // split by key group for hash edges. Watermarks and idleness go to every downstream channel.
-// Buffers are replaced (not reused) at each flush, so a receiver may keep the arrays.
+// Buffers are handed over (not reused) at each flush, so a receiver may keep the arrays.
 // May import: runtime/, graph/, operators/operator.ts, api/output-tag.ts, state/key-group.ts.
 import type { OutputTag } from '../api/output-tag.js';
 import type { KeySelector, Partitioning } from '../graph/stream-graph.js';
@@ -23,13 +23,38 @@ export interface EdgeTarget {
   readonly maxParallelism: number;
 }
 
+/**
+ * Records collected since the last flush. The arrays are allocated at the size the previous
+ * flush had (capped at the batch size) and written by index, so a batch does not grow its
+ * arrays from empty by repeated doubling; `n` counts the records, the arrays are cut to `n`
+ * when handed on. Each flush hands the arrays over and starts fresh ones: a receiver may keep
+ * what it got (sinks writing asynchronously, barrier alignment queues).
+ */
 class Buffer2 {
-  values: unknown[] = [];
-  timestamps: number[] = [];
+  values: unknown[];
+  timestamps: number[];
+  n = 0;
+  constructor(capacity: number) {
+    this.values = new Array<unknown>(capacity);
+    this.timestamps = new Array<number>(capacity);
+  }
+  /** The collected records as exactly-sized arrays; the buffer starts over sized like this batch. */
+  take(maxBatch: number): [unknown[], number[]] {
+    const n = this.n;
+    const v = this.values;
+    const t = this.timestamps;
+    if (v.length !== n) v.length = n;
+    if (t.length !== n) t.length = n;
+    const next = n < 16 ? 16 : n > maxBatch ? maxBatch : n;
+    this.values = new Array<unknown>(next);
+    this.timestamps = new Array<number>(next);
+    this.n = 0;
+    return [v, t];
+  }
 }
 
 export class RouterOutput<T> implements Output<T> {
-  private main = new Buffer2();
+  private readonly main: Buffer2;
   private readonly sides = new Map<string, Buffer2>();
   private rr = 0;
   /** Records dropped because no edge consumes their side output. */
@@ -40,13 +65,16 @@ export class RouterOutput<T> implements Output<T> {
     private readonly mainEdges: readonly EdgeTarget[],
     private readonly sideEdges: ReadonlyMap<string, readonly EdgeTarget[]>,
     private readonly maxBatch: number,
-  ) {}
+  ) {
+    this.main = new Buffer2(Math.min(maxBatch, 16));
+  }
 
   collect(value: T, timestamp: number): void {
     const b = this.main;
-    b.values.push(value);
-    b.timestamps.push(timestamp);
-    if (b.values.length >= this.maxBatch) this.flushMain();
+    const i = b.n++;
+    b.values[i] = value;
+    b.timestamps[i] = timestamp;
+    if (i + 1 >= this.maxBatch) this.flushMain();
   }
 
   collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number): void {
@@ -55,10 +83,11 @@ export class RouterOutput<T> implements Output<T> {
       return;
     }
     let b = this.sides.get(tag.id);
-    if (!b) this.sides.set(tag.id, (b = new Buffer2()));
-    b.values.push(value);
-    b.timestamps.push(timestamp);
-    if (b.values.length >= this.maxBatch) this.flushSide(tag.id, b);
+    if (!b) this.sides.set(tag.id, (b = new Buffer2(16)));
+    const i = b.n++;
+    b.values[i] = value;
+    b.timestamps[i] = timestamp;
+    if (i + 1 >= this.maxBatch) this.flushSide(tag.id, b);
   }
 
   emitWatermark(watermark: number): void {
@@ -97,21 +126,20 @@ export class RouterOutput<T> implements Output<T> {
   }
 
   flush(): void {
-    if (this.main.values.length > 0) this.flushMain();
-    for (const [tag, b] of this.sides) if (b.values.length > 0) this.flushSide(tag, b);
+    if (this.main.n > 0) this.flushMain();
+    if (this.sides.size > 0) for (const [tag, b] of this.sides) if (b.n > 0) this.flushSide(tag, b);
   }
 
   private flushMain(): void {
-    const b = this.main;
-    this.main = new Buffer2();
+    const [values, timestamps] = this.main.take(this.maxBatch);
     if (this.idle) this.setIdle(false);
-    for (const e of this.mainEdges) this.deliver(e, b.values, b.timestamps);
+    for (const e of this.mainEdges) this.deliver(e, values, timestamps);
   }
 
   private flushSide(tag: string, b: Buffer2): void {
-    this.sides.set(tag, new Buffer2());
+    const [values, timestamps] = b.take(this.maxBatch);
     if (this.idle) this.setIdle(false);
-    for (const e of this.sideEdges.get(tag) ?? []) this.deliver(e, b.values, b.timestamps);
+    for (const e of this.sideEdges.get(tag) ?? []) this.deliver(e, values, timestamps);
   }
 
   private watermarkTo(e: EdgeTarget, watermark: number): void {

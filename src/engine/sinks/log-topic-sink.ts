@@ -17,9 +17,11 @@ import { logFrom } from '../sources/topic-log.js';
 import { encodeBatch } from '../../codec/record-batch.js';
 import { keyHash } from '../state/key-group.js';
 import { SluiceError } from '../../errors.js';
+import { json } from '../formats/json.js';
 
 export interface TopicSinkOptions<T> {
-  readonly format: Format<T>;
+  /** Default json(). */
+  readonly format?: Format<T>;
   /** Record key (also picks the partition by hash unless `partition` is given). */
   readonly key?: (value: T) => string | Buffer | null;
   readonly partition?: (value: T, partitions: number) => number;
@@ -37,7 +39,7 @@ interface Committable {
 
 const PID_SPACE = 2 ** 32;
 
-export function topicSink<T>(name: string, options: TopicSinkOptions<T>): Sink<T> {
+export function topicSink<T>(name: string, options: TopicSinkOptions<T> = {}): Sink<T> {
   return {
     name,
     async createWriter(ctx): Promise<SinkWriter<T>> {
@@ -79,7 +81,7 @@ class TopicWriter<T> implements SinkWriter<T> {
     this.base = (keyHash(`${ctx.jobName}/${ctx.uid}/${ctx.subtaskIndex}`) & 0xfffff) * PID_SPACE;
     this.epoch = ctx.attempt % 32767;
     this.pid = this.base + ctx.restoredCheckpointId;
-    this.encode = options.format.encode;
+    this.encode = (options.format ?? json<T>()).encode;
   }
 
   /** Re-commits the restored checkpoint's transaction and aborts what the crashed attempt wrote after it. */

@@ -11,9 +11,11 @@ import type { TopicLog } from './topic-log.js';
 import { logFrom } from './topic-log.js';
 import { decodeBatches } from '../../codec/record-batch.js';
 import { SluiceError } from '../../errors.js';
+import { json } from '../formats/json.js';
 
 export interface TopicSourceOptions<T> {
-  readonly format: Format<T>;
+  /** Default json(). */
+  readonly format?: Format<T>;
   /** Default read_committed. */
   readonly isolation?: 'read_committed' | 'read_uncommitted';
   /** Where to start without a checkpoint (default earliest). */
@@ -26,7 +28,7 @@ export interface TopicSourceOptions<T> {
   readonly deadLetterTopic?: string | false;
 }
 
-export function topic<T>(name: string, options: TopicSourceOptions<T>): Source<T> {
+export function topic<T>(name: string, options: TopicSourceOptions<T> = {}): Source<T> {
   return {
     name,
     async createReader(ctx): Promise<SourceReader<T>> {
@@ -64,7 +66,7 @@ class TopicReader<T> implements SourceReader<T> {
     private readonly isolation: 'read_committed' | 'read_uncommitted',
     private readonly count: (metric: string, n?: number) => void,
   ) {
-    this.format = options.format;
+    this.format = options.format ?? json<T>();
     this.dlq = options.deadLetterTopic === undefined ? `${topicName}.dlq` : options.deadLetterTopic;
   }
 

@@ -3,9 +3,10 @@
 // the watermark passes them and processing timers when the Clock does, in time order, with
 // the timer's key set as the current key. Timers are part of checkpoints, grouped by key
 // group so they follow their keys when a job is restored at another parallelism.
-// May import: time/, state/types.ts.
+// May import: time/, state/types.ts, state/key-codec.ts (the one key identity).
 import type { StateKey } from '../state/types.js';
-import { stableId } from './stable-id.js';
+import { heapKeyOf } from '../state/key-codec.js';
+import type { HeapKey } from '../state/key-codec.js';
 import { MIN_WATERMARK } from './watermark.js';
 
 export interface Triggerable<N> {
@@ -35,20 +36,61 @@ export type TimerEntry = [0 | 1, number, StateKey, unknown];
 interface Timer<N> {
   time: number;
   key: StateKey;
+  /** heapKeyOf(key) and heapKeyOf(namespace in plain form): the dedupe identity, no strings built. */
+  keyH: HeapKey;
+  nsH: HeapKey;
   keyGroup: number;
   namespace: N;
-  id: string;
+  /** Registration order, so a checkpoint lists timers as they were registered. */
+  seq: number;
   live: boolean;
 }
 
-/** A min-heap on time with lazy deletion (deleted timers stay in the heap, marked dead). */
-class TimerQueue<N> {
-  readonly byId = new Map<string, Timer<N>>();
-  private heap: Timer<N>[] = [];
+/** The timers of one (namespace, key): one timer (the common case) or several by time. */
+type Slot<N> = Timer<N> | Map<number, Timer<N>>;
 
-  add(t: Timer<N>): boolean {
-    if (this.byId.has(t.id)) return false;
-    this.byId.set(t.id, t);
+/**
+ * A min-heap on time with lazy deletion (deleted timers stay in the heap, marked dead), plus
+ * an index namespace -> key -> time for deduplication. The index is looked up BEFORE a timer
+ * is allocated, so re-registering an existing timer (the common case: every element of a
+ * window registers the window's end) allocates nothing. Namespaces come first because there
+ * are few of them (windows, or one namespace for user timers), so few Maps are created.
+ */
+class TimerQueue<N> {
+  private readonly index = new Map<HeapKey, Map<HeapKey, Slot<N>>>();
+  private heap: Timer<N>[] = [];
+  private count = 0;
+  private seq = 0;
+  /** The last timer found or added: a record registering the same timer twice hits it. */
+  private last: Timer<N> | undefined;
+
+  find(keyH: HeapKey, nsH: HeapKey, time: number): Timer<N> | undefined {
+    const l = this.last;
+    if (l !== undefined && l.live && l.time === time && l.keyH === keyH && l.nsH === nsH) return l;
+    const s = this.index.get(nsH)?.get(keyH);
+    if (s === undefined) return undefined;
+    const t = s instanceof Map ? s.get(time) : s.time === time ? s : undefined;
+    if (t !== undefined) this.last = t;
+    return t;
+  }
+
+  add(t: Timer<N>): void {
+    let byKey = this.index.get(t.nsH);
+    if (byKey === undefined) this.index.set(t.nsH, (byKey = new Map()));
+    const s = byKey.get(t.keyH);
+    if (s === undefined) byKey.set(t.keyH, t);
+    else if (s instanceof Map) s.set(t.time, t);
+    else
+      byKey.set(
+        t.keyH,
+        new Map([
+          [s.time, s],
+          [t.time, t],
+        ]),
+      );
+    t.seq = this.seq++;
+    this.count++;
+    this.last = t;
     const h = this.heap;
     h.push(t);
     let i = h.length - 1;
@@ -59,14 +101,25 @@ class TimerQueue<N> {
       i = p;
     }
     h[i] = t;
-    return true;
   }
 
-  remove(id: string): void {
-    const t = this.byId.get(id);
-    if (!t) return;
+  remove(t: Timer<N>): void {
     t.live = false;
-    this.byId.delete(id);
+    this.unindex(t);
+  }
+
+  private unindex(t: Timer<N>): void {
+    const byKey = this.index.get(t.nsH);
+    if (byKey === undefined) return;
+    const s = byKey.get(t.keyH);
+    if (s === t) byKey.delete(t.keyH);
+    else if (s instanceof Map) {
+      if (s.get(t.time) !== t) return;
+      s.delete(t.time);
+      if (s.size === 0) byKey.delete(t.keyH);
+    } else return;
+    this.count--;
+    if (byKey.size === 0) this.index.delete(t.nsH);
   }
 
   /** Earliest live timer's time, or +Infinity. */
@@ -81,13 +134,19 @@ class TimerQueue<N> {
     const top = this.heap[0];
     if (!top || top.time > time) return undefined;
     this.pop();
-    this.byId.delete(top.id);
-    top.live = false;
+    this.remove(top);
     return top;
   }
 
   size(): number {
-    return this.byId.size;
+    return this.count;
+  }
+
+  /** Live timers in registration order. */
+  liveTimers(): Timer<N>[] {
+    const out: Timer<N>[] = [];
+    for (const t of this.heap) if (t.live) out.push(t);
+    return out.sort((a, b) => a.seq - b.seq);
   }
 
   private dropDead(): void {
@@ -113,6 +172,8 @@ class TimerQueue<N> {
   }
 }
 
+const UNSEEN: unique symbol = Symbol('unseen');
+
 /** Key access the timer service needs from its operator's keyed context. */
 export interface TimerKeyContext {
   currentKey(): StateKey;
@@ -133,28 +194,54 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
     private readonly serializer: NamespaceSerializer<N> | undefined,
   ) {}
 
-  private make(namespace: N, time: number): Timer<N> {
+  // heapKeyOf of the last key and namespace seen: all timer calls of one record share the key
+  // (an object key would otherwise be re-encoded per call), and a window's id is one string.
+  // Keys are compared by identity; equal-by-value objects just miss the cache.
+  private lastKey: unknown = UNSEEN;
+  private lastKeyH: HeapKey = undefined;
+  private lastNs: unknown = UNSEEN;
+  private lastNsH: HeapKey = undefined;
+
+  private currentKeyH(): HeapKey {
     const key = this.keys.currentKey();
-    const ns = this.serializer ? this.serializer.toPlain(namespace) : namespace;
-    return { time, key, keyGroup: this.keys.currentKeyGroup(), namespace, id: `${time}\u0000${stableId(key)}\u0000${stableId(ns)}`, live: true };
+    if (key !== this.lastKey) {
+      this.lastKeyH = heapKeyOf(key);
+      this.lastKey = key;
+    }
+    return this.lastKeyH;
   }
 
-  private idOf(namespace: N, time: number): string {
-    const ns = this.serializer ? this.serializer.toPlain(namespace) : namespace;
-    return `${time}\u0000${stableId(this.keys.currentKey())}\u0000${stableId(ns)}`;
+  private nsHOf(namespace: N): HeapKey {
+    if (namespace !== this.lastNs) {
+      this.lastNsH = heapKeyOf(this.serializer ? this.serializer.toPlain(namespace) : namespace);
+      this.lastNs = namespace;
+    }
+    return this.lastNsH;
+  }
+
+  private register(q: TimerQueue<N>, namespace: N, time: number): void {
+    const keyH = this.currentKeyH();
+    const nsH = this.nsHOf(namespace);
+    if (q.find(keyH, nsH, time) !== undefined) return;
+    q.add({ time, key: this.keys.currentKey(), keyH, nsH, keyGroup: this.keys.currentKeyGroup(), namespace, seq: 0, live: true });
+  }
+
+  private unregister(q: TimerQueue<N>, namespace: N, time: number): void {
+    const t = q.find(this.currentKeyH(), this.nsHOf(namespace), time);
+    if (t !== undefined) q.remove(t);
   }
 
   registerEventTimeTimer(namespace: N, time: number): void {
-    this.event.add(this.make(namespace, time));
+    this.register(this.event, namespace, time);
   }
   deleteEventTimeTimer(namespace: N, time: number): void {
-    this.event.remove(this.idOf(namespace, time));
+    this.unregister(this.event, namespace, time);
   }
   registerProcessingTimeTimer(namespace: N, time: number): void {
-    this.processing.add(this.make(namespace, time));
+    this.register(this.processing, namespace, time);
   }
   deleteProcessingTimeTimer(namespace: N, time: number): void {
-    this.processing.remove(this.idOf(namespace, time));
+    this.unregister(this.processing, namespace, time);
   }
   currentWatermark(): number {
     return this.watermark;
@@ -201,23 +288,19 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
       if (!list) into.set(t.keyGroup, (list = []));
       list.push([domain, t.time, t.key, this.serializer ? this.serializer.toPlain(t.namespace) : t.namespace]);
     };
-    for (const t of this.event.byId.values()) put(0, t);
-    for (const t of this.processing.byId.values()) put(1, t);
+    for (const t of this.event.liveTimers()) put(0, t);
+    for (const t of this.processing.liveTimers()) put(1, t);
   }
 
   /** Re-registers timers (the caller filters them to this subtask's key groups). */
   restore(entries: Iterable<TimerEntry>): void {
     for (const [domain, time, key, plain] of entries) {
       const namespace = this.serializer ? this.serializer.fromPlain(plain) : (plain as N);
-      const t: Timer<N> = {
-        time,
-        key,
-        keyGroup: this.keys.keyGroupOf(key),
-        namespace,
-        id: `${time}\u0000${stableId(key)}\u0000${stableId(plain)}`,
-        live: true,
-      };
-      (domain === 0 ? this.event : this.processing).add(t);
+      const q = domain === 0 ? this.event : this.processing;
+      const keyH = heapKeyOf(key);
+      const nsH = heapKeyOf(plain);
+      if (q.find(keyH, nsH, time) !== undefined) continue;
+      q.add({ time, key, keyH, nsH, keyGroup: this.keys.keyGroupOf(key), namespace, seq: 0, live: true });
     }
   }
 }

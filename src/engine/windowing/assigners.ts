@@ -116,15 +116,33 @@ abstract class SlidingWindows<T> implements WindowAssigner<T, TimeWindow> {
     checkOffset(offset, slide);
   }
 
+  // One-slot cache as in TumblingWindows: consecutive records share their windows (the same
+  // array and the same TimeWindow objects, so their ids are not rebuilt either). The windows
+  // depend on the latest start and, when size is no multiple of slide, on how many fit.
+  private last: TimeWindow[] = [];
+
   /** Every window containing `timestamp`, latest start first (size/slide of them, rounded up). */
   protected assignAt(timestamp: number): readonly TimeWindow[] {
     checkTimestamp(timestamp);
-    const out: TimeWindow[] = [];
     const lastStart = windowStartWithOffset(timestamp, this.offset, this.slide);
+    // Starts lastStart - k*slide for k = 0.. while start > timestamp - size.
+    const count = Math.floor((lastStart - timestamp + this.size - 1) / this.slide) + 1;
+    const cached = this.last;
+    if (cached.length === count && count > 0 && (cached[0] as TimeWindow).start === lastStart) return cached;
+    const out: TimeWindow[] = [];
     for (let start = lastStart; start > timestamp - this.size; start -= this.slide) {
-      out.push(new TimeWindow(start, start + this.size));
+      // Reuse the window objects the previous array shares with this one (a slide later, all but one).
+      const prev = this.findCached(start);
+      out.push(prev ?? new TimeWindow(start, start + this.size));
     }
+    this.last = out;
     return out;
+  }
+
+  private findCached(start: number): TimeWindow | undefined {
+    const c = this.last;
+    for (let i = 0; i < c.length; i++) if ((c[i] as TimeWindow).start === start) return c[i];
+    return undefined;
   }
 
   abstract assignWindows(element: T, timestamp: number, ctx: WindowAssignerContext): readonly TimeWindow[];

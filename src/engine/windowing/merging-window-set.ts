@@ -21,6 +21,10 @@ export type MergingWindowSetSnapshot = Array<[string, string]>;
 
 export class MergingWindowSet<W extends Window> {
   private readonly mapping = new Map<string, { window: W; stateWindow: W }>();
+  /** Set on any change since the owner last persisted this set (the owner clears it). */
+  changed = false;
+  /** The snapshot this set was built from or last saved as (bookkeeping for the owner). */
+  loadedFrom: MergingWindowSetSnapshot | undefined;
 
   constructor(
     private readonly assigner: MergingWindowAssigner<unknown, W>,
@@ -48,6 +52,7 @@ export class MergingWindowSet<W extends Window> {
 
   /** Forgets a window once it is purged for good. */
   retireWindow(window: W): void {
+    this.changed = true;
     if (!this.mapping.delete(window.id)) {
       throw new SluiceError('INTERNAL', `window ${window.id} is not in the merging window set`);
     }
@@ -65,6 +70,11 @@ export class MergingWindowSet<W extends Window> {
    * every merge so the caller can move state, timers and trigger state.
    */
   addWindow(newWindow: W, merge: MergeFunction<W>): W {
+    // Already live and nothing else to merge with it: the common case of an element landing in
+    // a session that does not grow (the new window equals a live one).
+    const same = this.mapping.get(newWindow.id);
+    if (same !== undefined && this.mapping.size === 1) return same.window;
+    this.changed = true;
     const all = this.windows();
     all.push(newWindow);
     let resultWindow = newWindow;

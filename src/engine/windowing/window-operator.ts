@@ -82,6 +82,14 @@ export class WindowOperator<T, K, W extends Window, R, OUT>
   // (one allocation per operator, not per record or firing).
   window!: W;
   private mergedWindows: readonly W[] = [];
+  private lastTimerWindow: W | undefined;
+  /**
+   * Merging sets by the snapshot object last stored for their key: a backend that hands back
+   * the stored object itself (the heap) lets the next record of the key reuse the parsed set
+   * instead of rebuilding it; any other backend just misses. Entries are taken on load and put
+   * back on save, so a set is only reused while it matches what state holds.
+   */
+  private readonly mergingSets = new WeakMap<MergingWindowSetSnapshot, MergingWindowSet<W>>();
   isUpdate = false;
   private emitTimestamp = 0;
 
@@ -218,7 +226,9 @@ export class WindowOperator<T, K, W extends Window, R, OUT>
   }
 
   private onTimer(time: number, windowId: string, eventTime: boolean): void {
-    const window = this.config.assigner.windowFromId(windowId);
+    // Timers fire grouped by time, so consecutive ones mostly name the same window: parse once.
+    let window = this.lastTimerWindow;
+    if (window === undefined || window.id !== windowId) this.lastTimerWindow = window = this.config.assigner.windowFromId(windowId);
     let set: MergingWindowSet<W> | undefined;
     let stateWindow: W = window;
     if (this.mergingAssigner !== undefined) {
@@ -316,13 +326,36 @@ export class WindowOperator<T, K, W extends Window, R, OUT>
   private loadMergingSet(): MergingWindowSet<W> {
     const state = this.mergingSet as ValueState<MergingWindowSetSnapshot>;
     this.backend.setCurrentNamespace(DEFAULT_NAMESPACE);
-    return new MergingWindowSet<W>(this.mergingAssigner as MergingWindowAssigner<unknown, W>, state.value());
+    const snap = state.value();
+    if (snap !== undefined) {
+      const cached = this.mergingSets.get(snap);
+      if (cached !== undefined) {
+        this.mergingSets.delete(snap);
+        cached.loadedFrom = snap;
+        return cached;
+      }
+    }
+    const set = new MergingWindowSet<W>(this.mergingAssigner as MergingWindowAssigner<unknown, W>, snap);
+    set.loadedFrom = snap;
+    return set;
   }
 
   private saveMergingSet(set: MergingWindowSet<W>): void {
     const state = this.mergingSet as ValueState<MergingWindowSetSnapshot>;
     this.backend.setCurrentNamespace(DEFAULT_NAMESPACE);
-    state.update(set.size === 0 ? undefined : set.snapshot());
+    if (!set.changed && set.loadedFrom !== undefined) {
+      // Nothing merged, nothing added or retired: state already holds this set.
+      this.mergingSets.set(set.loadedFrom, set);
+      return;
+    }
+    set.changed = false;
+    if (set.size === 0) {
+      state.update(undefined);
+      return;
+    }
+    const snap = set.snapshot();
+    state.update(snap);
+    this.mergingSets.set(snap, set);
   }
 
   // ---- contexts (TriggerContext, OnMergeContext, WindowAssignerContext, ProcessWindowContext)

@@ -290,7 +290,7 @@ export class MemoryFileSystem implements FileSystem {
     const { dir, name, full } = this.split(path);
     let node = dir.entries.get(name);
     if (node instanceof Dir) throw new SluiceError('IO_ERROR', `is a directory: ${full}`, { details: { path } });
-    if (node && mode === 'create-new') throw new SluiceError('IO_ERROR', `file exists: ${full}`, { details: { path } });
+    if (node && mode === 'create-new') throw new SluiceError('IO_ERROR', `file exists: ${full}`, { details: { path, errno: 'EEXIST' } });
     if (!node) {
       if (mode === 'read' || mode === 'read-write') {
         this.check(full, false);

@@ -1,0 +1,251 @@
+// Reads topics of an external Kafka cluster (or `sluice broker`) with kafkajs.
+// Partition-aware: the (topic, partition) pairs are enumerated in order and subtask s owns
+// those with index % parallelism == s, fetched by a consumer in a private, single-member
+// group whose assigner hands it exactly those partitions (kafkajs has no manual assign).
+// Positions (next offset per partition) live in Sluice's checkpoints: a restored position
+// is sought and wins over anything a group has committed; without one, `startFrom` applies.
+// For monitoring (lag tools), delivered positions are committed to `groupId` periodically;
+// nothing reads them back. read_committed by default. A record the format cannot decode
+// goes to the dead-letter topic (connectors/dlq) and never stops the pipeline.
+// Fetching runs ahead in a bounded queue: the consumer is paused while the queue is full.
+// May import: engine/sources, engine/formats (types), connectors/dlq, connectors/kafka, errors, kafkajs.
+import type { Admin, Consumer, EachBatchPayload, PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol } from 'kafkajs';
+import type { Format } from '../../engine/formats/format.js';
+import type { Source, SourceBatch, SourceContext, SourceReader } from '../../engine/sources/source.js';
+import type { DeadLetter } from '../dlq/dead-letters.js';
+import { DeadLetterWriter } from '../dlq/dead-letters.js';
+import type { KafkaConnection } from './kafka-client.js';
+import { createKafka, kafkaError } from './kafka-client.js';
+
+export interface KafkaSourceOptions<T> extends KafkaConnection {
+  readonly topics: string | readonly string[];
+  /** The group positions are committed to for monitoring. */
+  readonly groupId: string;
+  readonly format: Format<T>;
+  /** Without a checkpoint (default 'earliest'). */
+  readonly startFrom?: 'earliest' | 'latest';
+  /** Default read_committed. */
+  readonly isolation?: 'read_committed' | 'read_uncommitted';
+  /** Stop at the end offsets seen at start (default false). */
+  readonly bounded?: boolean;
+  /** Dead-letter topic in the embedded log (default `<topic>.dlq`), false to count and drop. */
+  readonly deadLetterTopic?: string | false;
+  /** How often delivered positions are committed to groupId (default 5 s; 0 = never). */
+  readonly commitIntervalMs?: number;
+  /** Records fetched ahead before the consumer pauses (default 20 000). */
+  readonly maxQueued?: number;
+}
+
+const pid = (topic: string, p: number): string => `${topic}:${p}`;
+
+export function kafkaSource<T>(options: KafkaSourceOptions<T>): Source<T> {
+  const topics = typeof options.topics === 'string' ? [options.topics] : [...options.topics];
+  return {
+    name: `kafka:${topics.join(',')}`,
+    async createReader(ctx): Promise<SourceReader<T>> {
+      const r = new KafkaReader<T>(options, topics, ctx);
+      await r.start();
+      return r;
+    },
+  };
+}
+
+class KafkaReader<T> implements SourceReader<T> {
+  private readonly kafka;
+  private admin: Admin | undefined;
+  private consumer: Consumer | undefined;
+  private mine: { topic: string; partition: number }[] = [];
+  private readonly queue: (SourceBatch<T> & { offsets: number[] })[] = [];
+  private queued = 0;
+  private wake: (() => void) | undefined;
+  private failure: unknown;
+  private paused = false;
+  /** Next offset expected per partition (messages below it are stale fetches from before a seek). */
+  private readonly next = new Map<string, number>();
+  private readonly end = new Map<string, number>();
+  private readonly delivered = new Map<string, number>();
+  private readonly dlq: Map<string, DeadLetterWriter> = new Map();
+  private commitTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: KafkaSourceOptions<T>,
+    private readonly topics: string[],
+    private readonly ctx: SourceContext,
+  ) {
+    this.kafka = createKafka(options, 'source');
+  }
+
+  partitions(): readonly string[] {
+    return this.mine.map((m) => pid(m.topic, m.partition));
+  }
+
+  async start(): Promise<void> {
+    const admin = (this.admin = this.kafka.admin());
+    try {
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({ topics: this.topics });
+      const all: { topic: string; partition: number }[] = [];
+      for (const t of [...meta.topics].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        for (const p of [...t.partitions].sort((a, b) => a.partitionId - b.partitionId)) all.push({ topic: t.name, partition: p.partitionId });
+      }
+      this.mine = all.filter((_x, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex);
+      for (const t of this.topics) {
+        this.dlq.set(t, DeadLetterWriter.forSource(t, this.ctx.resources, this.options.format.name, { topic: this.options.deadLetterTopic === undefined ? undefined : this.options.deadLetterTopic }, this.ctx.count));
+        if (this.options.bounded) {
+          for (const o of await admin.fetchTopicOffsets(t)) this.end.set(pid(t, o.partition), Number(o.high));
+        }
+      }
+    } catch (err) {
+      await admin.disconnect().catch(() => undefined);
+      throw kafkaError('kafka source: cannot read topic metadata', err);
+    }
+    for (const m of this.mine) {
+      const restored = this.ctx.restoredPositions?.[pid(m.topic, m.partition)];
+      if (typeof restored === 'number') this.next.set(pid(m.topic, m.partition), restored);
+    }
+    if (this.mine.length === 0) return;
+    const mine = this.mine;
+    const assigner: PartitionAssigner = () => ({
+      name: 'SluiceSubtask',
+      version: 0,
+      async assign({ members }) {
+        const byTopic = new Map<string, number[]>();
+        for (const m of mine) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m.partition]);
+        return members.map((member, i) => ({
+          memberId: member.memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: i === 0 ? Object.fromEntries(byTopic) : {}, userData: Buffer.alloc(0) }),
+        }));
+      },
+      protocol({ topics }) {
+        return { name: 'SluiceSubtask', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+      },
+    });
+    // A private group per reader and run: a restarted job never waits for a dead member of its previous run.
+    const fetchGroup = `${this.options.groupId}.sluice-fetch.${this.ctx.subtaskIndex}.${process.pid}.${Date.now().toString(36)}`;
+    const consumer = (this.consumer = this.kafka.consumer({
+      groupId: fetchGroup,
+      partitionAssigners: [assigner],
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      readUncommitted: this.options.isolation === 'read_uncommitted',
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+    }));
+    try {
+      await consumer.connect();
+      for (const t of this.topics) await consumer.subscribe({ topic: t, fromBeginning: (this.options.startFrom ?? 'earliest') === 'earliest' });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: true, eachBatch: (p) => this.onBatch(p) });
+    } catch (err) {
+      await this.close();
+      throw kafkaError('kafka source: cannot start the consumer', err);
+    }
+    consumer.on(consumer.events.CRASH, (e: { payload: { error: unknown } }) => {
+      this.failure = e.payload.error;
+      this.wake?.();
+    });
+    for (const [key, offset] of this.next) {
+      const [topic, partition] = splitPid(key);
+      consumer.seek({ topic, partition, offset: String(offset) });
+    }
+    const every = this.options.commitIntervalMs ?? 5000;
+    if (every > 0) this.commitTimer = setInterval(() => void this.commitForMonitoring(), every);
+  }
+
+  private async onBatch({ batch }: EachBatchPayload): Promise<void> {
+    const key = pid(batch.topic, batch.partition);
+    const values: T[] = [];
+    const timestamps: number[] = [];
+    const offsets: number[] = [];
+    const dead: DeadLetter[] = [];
+    let next = this.next.get(key);
+    for (const m of batch.messages) {
+      const off = Number(m.offset);
+      if (next !== undefined && off < next) continue; // fetched before our seek took effect
+      next = off + 1;
+      const ts = Number(m.timestamp);
+      if (m.value === null) {
+        dead.push({ key: m.key, value: null, reason: 'null value (tombstone)', partition: batch.partition, offset: off, timestamp: ts });
+        continue;
+      }
+      try {
+        values.push(this.options.format.decode(m.value));
+        timestamps.push(ts);
+        offsets.push(off);
+      } catch (err) {
+        dead.push({ key: m.key, value: m.value, reason: err instanceof Error ? err.message : String(err), partition: batch.partition, offset: off, timestamp: ts });
+      }
+    }
+    if (next === undefined) return;
+    this.next.set(key, next);
+    if (dead.length > 0) await this.dlq.get(batch.topic)?.write(dead);
+    this.queue.push({ partition: key, values, timestamps, offsets, position: next });
+    this.queued += values.length;
+    if (this.queued >= (this.options.maxQueued ?? 20_000) && !this.paused && this.consumer) {
+      this.paused = true;
+      this.consumer.pause(this.topics.map((topic) => ({ topic })));
+    }
+    this.wake?.();
+  }
+
+  async poll(maxRecords: number, timeoutMs: number): Promise<SourceBatch<T> | null | 'end'> {
+    if (this.failure) throw kafkaError('kafka source: consumer failed', this.failure);
+    if (this.queue.length === 0) {
+      if (this.options.bounded && this.mine.every((m) => (this.next.get(pid(m.topic, m.partition)) ?? -1) >= (this.end.get(pid(m.topic, m.partition)) ?? 0))) return 'end';
+      if (this.mine.length > 0 && this.options.bounded && this.mine.every((m) => (this.end.get(pid(m.topic, m.partition)) ?? 0) === 0)) return 'end';
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+      if (this.queue.length === 0) return null;
+    }
+    const head = this.queue[0] as SourceBatch<T> & { offsets: number[] };
+    let out: SourceBatch<T>;
+    if (head.values.length <= maxRecords) {
+      this.queue.shift();
+      out = { partition: head.partition, values: head.values, timestamps: head.timestamps, position: head.position };
+    } else {
+      // Split a large fetch; the first part ends just after its last record's offset.
+      const values = head.values.splice(0, maxRecords);
+      const timestamps = head.timestamps.splice(0, maxRecords);
+      const offsets = head.offsets.splice(0, maxRecords);
+      out = { partition: head.partition, values, timestamps, position: (offsets[offsets.length - 1] as number) + 1 };
+    }
+    this.queued -= out.values.length;
+    this.delivered.set(out.partition, out.position as number);
+    if (this.paused && this.queued < (this.options.maxQueued ?? 20_000) / 2 && this.consumer) {
+      this.paused = false;
+      this.consumer.resume(this.topics.map((topic) => ({ topic })));
+    }
+    return out;
+  }
+
+  private async commitForMonitoring(): Promise<void> {
+    if (!this.admin || this.delivered.size === 0) return;
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const [key, offset] of this.delivered) {
+      const [topic, partition] = splitPid(key);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset: String(offset) }]);
+    }
+    for (const [topic, partitions] of byTopic) {
+      await this.admin.setOffsets({ groupId: this.options.groupId, topic, partitions }).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    this.wake?.();
+    await this.commitForMonitoring().catch(() => undefined);
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+}
+
+function splitPid(key: string): [string, number] {
+  const i = key.lastIndexOf(':');
+  return [key.slice(0, i), Number(key.slice(i + 1))];
+}
