@@ -47,6 +47,8 @@ export type { FileSystem, FileHandle } from './log/fs/file-system.js';
 export { NodeFileSystem } from './log/fs/node-file-system.js';
 export { MemoryFileSystem } from './log/fs/memory-file-system.js';
 export { LogCleaner } from './log/cleaner.js';
+export type { CleanerPass } from './log/cleaner.js';
+export { partitionForKey, murmur2 } from './log/partitioner.js';
 
 // Broker: the Kafka wire protocol over the log
 export { Broker, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES } from './broker/server.js';
@@ -199,3 +201,23 @@ export type { SchemaType, CompatibilityLevel, SchemaReference, ParsedSchema } fr
 
 // Observability
 export { MetricsRegistry, Counter, Gauge, Histogram } from './observe/metrics.js';
+
+// Connectors
+export { postgresSink } from './connectors/postgres/postgres-sink.js';
+export type { PostgresSinkOptions } from './connectors/postgres/postgres-sink.js';
+export { kafkaSource } from './connectors/kafka/kafka-source.js';
+export type { KafkaSourceOptions } from './connectors/kafka/kafka-source.js';
+export { kafkaSink } from './connectors/kafka/kafka-sink.js';
+export type { KafkaSinkOptions } from './connectors/kafka/kafka-sink.js';
+export { fileSource } from './connectors/file/file-source.js';
+export type { FileSourceOptions } from './connectors/file/file-source.js';
+export { fileSink } from './connectors/file/file-sink.js';
+export type { FileSinkOptions } from './connectors/file/file-sink.js';
+export { parseCsv, CsvReader, formatCsvRow } from './connectors/file/csv.js';
+export { startHttpIngest } from './connectors/http/http-ingest.js';
+export type { HttpIngestOptions, HttpIngestServer } from './connectors/http/http-ingest.js';
+export { WebSocketBroadcast } from './connectors/websocket/websocket-broadcast.js';
+export type { WebSocketBroadcastOptions } from './connectors/websocket/websocket-broadcast.js';
+export { consoleSink } from './connectors/console/console-sink.js';
+export { seededGenerator } from './connectors/generator/seeded-generator.js';
+export { DeadLetterWriter, DLQ_HEADERS } from './connectors/dlq/dead-letters.js';

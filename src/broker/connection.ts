@@ -8,7 +8,9 @@
 // `maxBufferedBytes` (a client that does not read) the connection stops reading until the
 // output drains. A malformed frame, an unknown API key or an unsupported version closes
 // only this connection (ApiVersions at an unknown version gets Kafka's v0-shaped answer).
-// May import: protocol/, handlers/handler.ts + registry, broker-context, errors.ts.
+// A Produce frame spread over several reads is assembled in a buffer borrowed from the
+// broker's FramePool and given back once its handler answered (frame-pool.ts says why).
+// May import: protocol/, handlers/handler.ts + registry, broker-context, frame-pool.ts, errors.ts.
 import type { Socket } from 'node:net';
 import { ByteReader } from '../codec/byte-reader.js';
 import { isSluiceError } from '../errors.js';
@@ -22,12 +24,16 @@ import type { Handler, RequestContext } from './handlers/handler.js';
 import { NO_RESPONSE } from './handlers/handler.js';
 import { apiVersionsBody } from './handlers/18-api-versions.js';
 import type { BrokerMetrics } from './broker-metrics.js';
+import type { FramePool } from './frame-pool.js';
+import { Produce } from './protocol/messages.js';
 
 export interface ConnectionLimits {
   maxRequestBytes: number;
   maxInFlight: number;
   maxBufferedBytes: number;
   idleTimeoutMs: number;
+  /** Reusable buffers for multi-read Produce frames; absent = a fresh buffer per frame. */
+  framePool?: FramePool;
 }
 
 interface Slot {
@@ -113,8 +119,10 @@ export class Connection {
         return;
       }
       if (this.inputBytes < 4 + size) return;
-      const frame = this.take(4 + size).subarray(4);
-      this.dispatch(frame);
+      const pool = this.limits.framePool;
+      const borrowed = pool !== undefined && this.input[0]!.length < 4 + size && this.peekApiKey() === Produce.apiKey ? pool.borrow(4 + size) : undefined;
+      const frame = this.take(4 + size, borrowed).subarray(4);
+      this.dispatch(frame, borrowed);
     }
   }
 
@@ -125,8 +133,15 @@ export class Connection {
     return head.readInt32BE(0);
   }
 
-  /** Removes and returns the next n bytes; zero-copy when they sit in one chunk. */
-  private take(n: number): Buffer {
+  /** The API key of the frame at the head of the input (the whole frame is buffered). */
+  private peekApiKey(): number {
+    const first = this.input[0]!;
+    if (first.length >= 6) return first.readInt16BE(4);
+    return Buffer.concat(this.input, 6).readInt16BE(4);
+  }
+
+  /** Removes and returns the next n bytes; zero-copy when they sit in one chunk, else copied into `into` (or a fresh buffer). */
+  private take(n: number, into?: Buffer): Buffer {
     const first = this.input[0]!;
     this.inputBytes -= n;
     if (first.length >= n) {
@@ -134,7 +149,7 @@ export class Connection {
       else this.input[0] = first.subarray(n);
       return first.subarray(0, n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = into === undefined ? Buffer.allocUnsafe(n) : into.subarray(0, n);
     let at = 0;
     while (at < n) {
       const c = this.input[0]!;
@@ -152,7 +167,11 @@ export class Connection {
     return out;
   }
 
-  private dispatch(frame: Buffer): void {
+  /**
+   * `borrowed`: the pool buffer holding the frame, returned to the pool only when the handler
+   * answered normally (it settles after its appends did); on any failure it is simply dropped.
+   */
+  private dispatch(frame: Buffer, borrowed?: Buffer): void {
     let header: RequestHeader;
     const r = new ByteReader(frame);
     try {
@@ -211,10 +230,14 @@ export class Connection {
     }
     if (result instanceof Promise) {
       result.then(
-        (res) => this.complete(slot, handler, header, res, started),
+        (res) => {
+          if (borrowed !== undefined) this.limits.framePool?.release(borrowed);
+          this.complete(slot, handler, header, res, started);
+        },
         (err: unknown) => this.fail(header, err),
       );
     } else {
+      if (borrowed !== undefined) this.limits.framePool?.release(borrowed);
       this.complete(slot, handler, header, result, started);
     }
   }

@@ -19,6 +19,7 @@ import { MetricsRegistry } from '../observe/metrics.js';
 import { BrokerContext } from './broker-context.js';
 import { BrokerMetrics } from './broker-metrics.js';
 import { Connection } from './connection.js';
+import { FramePool } from './frame-pool.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import { loadHandlers } from './handlers/registry.js';
 import type { Log } from '../log/log.js';
@@ -62,6 +63,8 @@ export class Broker {
   readonly metrics: MetricsRegistry;
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
+  /** Shared by every connection: idle Produce frame buffers, bounded (frame-pool.ts). */
+  private readonly framePool = new FramePool();
   private nextConnectionId = 1;
   private stopping: Promise<void> | undefined;
 
@@ -169,6 +172,7 @@ export class Broker {
       maxInFlight: this.options.maxInFlightPerConnection ?? 100,
       maxBufferedBytes: this.options.maxBufferedBytesPerConnection ?? 8 * 1024 * 1024,
       idleTimeoutMs: this.options.idleTimeoutMs ?? 10 * 60 * 1000,
+      framePool: this.framePool,
     });
     this.connections.add(conn);
     this.brokerMetrics.connections.inc();

@@ -284,7 +284,11 @@ export class JobMonitor {
   private wrapSink(inner: Sink<unknown>, st: NodeStats): Sink<unknown> {
     const m = { in: this.metrics.in(st.uid), latency: this.metrics.latency(st.uid), busy: this.metrics.busy(st.uid), bp: this.metrics.bp(st.uid) };
     const now = this.now;
-    const self = this;
+    const checkpointStarts = this.checkpointStarts;
+    const onFailed = (): void => {
+      this.checkpointsFailed++;
+    };
+    const onCommitted = (id: number): void => this.onCommitted(id);
     return {
       name: inner.name,
       async createWriter(ctx) {
@@ -330,9 +334,9 @@ export class JobMonitor {
         };
         if (writer.preCommit) {
           wrapped.preCommit = (id) => {
-            if (!self.checkpointStarts.has(id)) self.checkpointStarts.set(id, performance.now());
+            if (!checkpointStarts.has(id)) checkpointStarts.set(id, performance.now());
             return writer.preCommit!(id).catch((err: unknown) => {
-              self.checkpointsFailed++;
+              onFailed();
               throw err;
             });
           };
@@ -340,7 +344,7 @@ export class JobMonitor {
         const commit = writer.commit;
         wrapped.commit = async (id) => {
           if (commit) await commit.call(writer, id);
-          self.onCommitted(id);
+          onCommitted(id);
         };
         if (writer.finish) wrapped.finish = () => writer.finish!();
         return wrapped;

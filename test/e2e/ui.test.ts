@@ -48,7 +48,7 @@ test('the web UI shows the live clickstream, the job and the topics', { timeout:
     speedup: 120,
     seed: 11,
     send: async (clicks) => {
-      const records = clicks.map((c) => ({ key: Buffer.from(c.userId), value: Buffer.from(JSON.stringify(c)), timestamp: c.ts }));
+      const records: { key: Buffer | null; value: Buffer; timestamp: number }[] = clicks.map((c) => ({ key: Buffer.from(c.userId), value: Buffer.from(JSON.stringify(c)), timestamp: c.ts }));
       // A little bad input on every tick: a non-click JSON value and a non-JSON value.
       records.push({ key: null, value: Buffer.from('{"not":"a click"}'), timestamp: clicks[0]!.ts }, { key: null, value: Buffer.from('{broken'), timestamp: clicks[0]!.ts });
       await part.appendRecords(records);

@@ -22,6 +22,12 @@ export interface RequestContext {
   signal: AbortSignal;
 }
 
+/**
+ * Contract on request bytes: a Produce request's buffers (its `records`) may be reused for
+ * another request once the handler's promise has resolved, so the Produce handler resolves
+ * only after every append settled, and nothing may keep a view of them past that (the log
+ * copies nothing it keeps: it writes and lets go). Other handlers' requests are not reused.
+ */
 export interface Handler<Req = unknown, Res = unknown> {
   apiKey: number;
   minVersion: number;

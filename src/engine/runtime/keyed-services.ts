@@ -38,8 +38,19 @@ export class KeyedServicesImpl implements KeyedServices {
     return ks(value);
   }
 
+  // Key group of the last primitive key: runs of one key (or one global key) hash it once.
+  private lastKey: StateKey = undefined;
+  private lastKg = -1;
+
   setCurrentKey(key: StateKey): void {
-    this.backend.setCurrentKey(key, keyGroupFor(key, this.maxParallelism));
+    let kg: number;
+    if (key === this.lastKey && this.lastKg >= 0 && (typeof key !== 'object' || key === null)) kg = this.lastKg;
+    else {
+      kg = keyGroupFor(key, this.maxParallelism);
+      this.lastKey = key;
+      this.lastKg = kg;
+    }
+    this.backend.setCurrentKey(key, kg);
   }
 
   currentKey(): StateKey {

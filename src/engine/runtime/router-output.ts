@@ -77,6 +77,21 @@ export class RouterOutput<T> implements Output<T> {
     if (i + 1 >= this.maxBatch) this.flushMain();
   }
 
+  /**
+   * Hands a whole batch on as it is (no copy) when nothing is pending; the receivers may keep
+   * the arrays, so the caller must not reuse them. Used by sources, whose batches arrive whole.
+   */
+  collectBatch(values: unknown[], timestamps: number[]): void {
+    const n = values.length;
+    if (n === 0) return;
+    if (this.main.n > 0 || n > this.maxBatch) {
+      for (let i = 0; i < n; i++) this.collect(values[i] as T, timestamps[i] as number);
+      return;
+    }
+    if (this.idle) this.setIdle(false);
+    for (const e of this.mainEdges) this.deliver(e, values, timestamps);
+  }
+
   collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number): void {
     if (!this.sideEdges.has(tag.id)) {
       this.droppedSide++;

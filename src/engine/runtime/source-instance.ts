@@ -59,7 +59,8 @@ export class SourceInstance {
         throw toSluiceError(err, 'JOB_FAILED');
       }
     }
-    for (let i = 0; i < n; i++) out.collect(values[i], ts[i] as number);
+    // The batch goes downstream whole (a source hands its arrays over, see SourceBatch).
+    out.collectBatch(values, ts);
     out.flush();
     this.recordsOut += n;
     if (this.wm) {

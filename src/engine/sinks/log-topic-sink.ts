@@ -8,16 +8,20 @@
 //    commit marker is harmless), and whatever the crashed attempt wrote after N (pid(N),
 //    older epoch) is aborted with a marker at the new epoch, which also fences it.
 // A replay after a crash therefore produces no duplicates for read_committed consumers.
-// With exactlyOnce: false records are appended directly (at-least-once).
-// May import: sinks/, formats/, sources/topic-log.ts, codec/, state/key-group.ts, errors.
+// With exactlyOnce: false records are appended directly (at-least-once). The log is reached
+// through LogAccess (this thread's Log or a worker's proxy to it), one encoded batch per
+// partition and write; the format is opened once before the first write.
+// May import: sinks/, formats/, sources/topic-log.ts, sources/log-access.ts, codec/, state/key-group.ts, errors.
 import type { Format } from '../formats/format.js';
 import type { Sink, SinkContext, SinkWriter } from './sink.js';
-import type { TopicLog } from '../sources/topic-log.js';
-import { logFrom } from '../sources/topic-log.js';
+import type { LogAccess } from '../sources/log-access.js';
+import type { RecordInput } from '../../codec/record-batch.js';
+import { logAccessFrom } from '../sources/topic-log.js';
 import { encodeBatch } from '../../codec/record-batch.js';
 import { keyHash } from '../state/key-group.js';
 import { SluiceError } from '../../errors.js';
 import { json } from '../formats/json.js';
+import { openFormat } from '../formats/open-format.js';
 
 export interface TopicSinkOptions<T> {
   /** Default json(). */
@@ -43,16 +47,15 @@ export function topicSink<T>(name: string, options: TopicSinkOptions<T> = {}): S
   return {
     name,
     async createWriter(ctx): Promise<SinkWriter<T>> {
-      const log = logFrom(ctx.resources, `topic sink "${name}"`);
-      if (!log.hasTopic(name)) {
-        if (options.createPartitions === undefined) throw new SluiceError('UNKNOWN_TOPIC', `topic sink: topic "${name}" does not exist`);
-        try {
-          await log.createTopic(name, options.createPartitions);
-        } catch (err) {
-          if (!(err instanceof SluiceError && err.code === 'TOPIC_EXISTS')) throw err;
-        }
-      }
-      const w = new TopicWriter<T>(log, name, options, ctx);
+      const log = logAccessFrom(ctx.resources, `topic sink "${name}"`);
+      const format = options.format ?? json<T>();
+      let partitions: number;
+      if (options.createPartitions !== undefined) partitions = await log.ensureTopic(name, options.createPartitions);
+      else if (await log.hasTopic(name)) partitions = await log.partitionCount(name);
+      else throw new SluiceError('UNKNOWN_TOPIC', `topic sink: topic "${name}" does not exist`);
+      // A schema format must know its schema id before the first encode.
+      await openFormat(format);
+      const w = new TopicWriter<T>(log, name, partitions, format, options, ctx);
       await w.recover();
       return w;
     },
@@ -60,44 +63,44 @@ export function topicSink<T>(name: string, options: TopicSinkOptions<T> = {}): S
 }
 
 class TopicWriter<T> implements SinkWriter<T> {
-  private readonly partitions: number;
   private readonly exactlyOnce: boolean;
   private readonly base: number;
   private readonly epoch: number;
   private pid: number;
   private readonly seq = new Map<number, number>();
-  private readonly encode: Format<T>['encode'];
+  private readonly pending = new Map<number, Committable>();
 
   constructor(
-    private readonly log: TopicLog,
+    private readonly log: LogAccess,
     private readonly topicName: string,
+    private readonly partitions: number,
+    private readonly format: Format<T>,
     private readonly options: TopicSinkOptions<T>,
     private readonly ctx: SinkContext,
   ) {
-    this.partitions = log.describeTopic(topicName).partitions;
     // Transactions are committed by checkpoints; a job without them writes directly.
     this.exactlyOnce = (options.exactlyOnce ?? true) && ctx.attempt > 0;
     // 20 bits of identity x 32 bits of checkpoint id stays below 2^53.
     this.base = (keyHash(`${ctx.jobName}/${ctx.uid}/${ctx.subtaskIndex}`) & 0xfffff) * PID_SPACE;
     this.epoch = ctx.attempt % 32767;
     this.pid = this.base + ctx.restoredCheckpointId;
-    this.encode = (options.format ?? json<T>()).encode;
   }
 
   /** Re-commits the restored checkpoint's transaction and aborts what the crashed attempt wrote after it. */
   async recover(): Promise<void> {
     if (!this.exactlyOnce) return;
     for (const c of (this.ctx.restored ?? []) as (Committable | null)[]) {
-      if (!c) continue;
-      for (const p of c.partitions) {
-        await this.log.partition(this.topicName, p).appendControl({ producerId: c.pid, producerEpoch: c.epoch, commit: true, coordinatorEpoch: 0 }, { sync: true });
-      }
+      if (c) await this.markers(c, true);
     }
     if (this.ctx.restoredCheckpointId > 0 || this.ctx.attempt > 1) {
-      for (let p = 0; p < this.partitions; p++) {
-        await this.log.partition(this.topicName, p).appendControl({ producerId: this.pid, producerEpoch: this.epoch, commit: false, coordinatorEpoch: 0 }, { sync: true });
-      }
+      await this.markers({ pid: this.pid, epoch: this.epoch, partitions: Array.from({ length: this.partitions }, (_v, p) => p) }, false);
     }
+  }
+
+  private markers(c: Committable, commit: boolean): Promise<unknown> {
+    return Promise.all(
+      c.partitions.map((p) => this.log.appendControl(this.topicName, p, { producerId: c.pid, producerEpoch: c.epoch, commit, coordinatorEpoch: 0 })),
+    );
   }
 
   private partitionOf(v: T, key: Buffer | null): number {
@@ -107,8 +110,10 @@ class TopicWriter<T> implements SinkWriter<T> {
   }
 
   async write(values: readonly T[], timestamps: readonly number[]): Promise<void> {
-    const byPart = new Map<number, { key: Buffer | null; value: Buffer; timestamp: number }[]>();
+    const byPart = new Map<number, RecordInput[]>();
     const keyOf = this.options.key;
+    const format = this.format;
+    const now = Date.now();
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as T;
       const k = keyOf ? keyOf(v) : null;
@@ -117,42 +122,39 @@ class TopicWriter<T> implements SinkWriter<T> {
       let list = byPart.get(p);
       if (!list) byPart.set(p, (list = []));
       const ts = timestamps[i] as number;
-      list.push({ key, value: this.encode(v), timestamp: Number.isFinite(ts) ? ts : Date.now() });
+      list.push({ key, value: format.encode(v), timestamp: Number.isFinite(ts) ? ts : now });
     }
+    const appends: Promise<void>[] = [];
     for (const [p, records] of byPart) {
-      const part = this.log.partition(this.topicName, p);
-      if (!this.exactlyOnce) {
-        await part.appendRecords(records);
-        continue;
-      }
-      const seq = this.seq.get(p) ?? 0;
-      const batch = encodeBatch(records, { producerId: this.pid, producerEpoch: this.epoch, baseSequence: seq, isTransactional: true });
-      this.seq.set(p, seq + records.length);
-      await part.append(batch);
+      let batch: Buffer;
+      if (this.exactlyOnce) {
+        const seq = this.seq.get(p) ?? 0;
+        batch = encodeBatch(records, { producerId: this.pid, producerEpoch: this.epoch, baseSequence: seq, isTransactional: true });
+        this.seq.set(p, seq + records.length);
+      } else batch = encodeBatch(records);
+      appends.push(this.log.append(this.topicName, p, batch));
     }
+    await Promise.all(appends);
   }
 
   async preCommit(checkpointId: number): Promise<Committable | null> {
     if (!this.exactlyOnce) {
-      for (let p = 0; p < this.partitions; p++) await this.log.partition(this.topicName, p).flush();
+      await this.log.flush(this.topicName, Array.from({ length: this.partitions }, (_v, p) => p));
       return null;
     }
     const c: Committable = { pid: this.pid, epoch: this.epoch, partitions: [...this.seq.keys()] };
-    for (const p of c.partitions) await this.log.partition(this.topicName, p).flush();
+    await this.log.flush(this.topicName, c.partitions);
     this.pending.set(checkpointId, c);
     // The next transaction belongs to the interval after this checkpoint.
     this.pid = this.base + checkpointId;
     this.seq.clear();
     return c;
   }
-  private readonly pending = new Map<number, Committable>();
 
   async commit(checkpointId: number): Promise<void> {
     for (const [id, c] of this.pending) {
       if (id > checkpointId) continue;
-      for (const p of c.partitions) {
-        await this.log.partition(this.topicName, p).appendControl({ producerId: c.pid, producerEpoch: c.epoch, commit: true, coordinatorEpoch: 0 }, { sync: true });
-      }
+      await this.markers(c, true);
       this.pending.delete(id);
     }
   }

@@ -18,6 +18,7 @@ export interface SourceContext {
   count(metric: string, n?: number): void;
 }
 
+/** A batch is handed downstream whole: the arrays belong to the engine once returned (do not reuse them). */
 export interface SourceBatch<T> {
   readonly partition: string;
   readonly values: T[];

@@ -98,6 +98,9 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
   // ---- context -----------------------------------------------------------------------
 
   setCurrentKey(key: StateKey, keyGroup?: number): void {
+    // The same primitive key again (runs of one key, or a single global key): nothing changes,
+    // and keeping the version keeps the backends' lookup caches valid.
+    if (key === this.curKey && this.curKg !== NO_KEY_GROUP && (typeof key !== 'object' || key === null) && (keyGroup === undefined || keyGroup === this.curKg)) return;
     const kg = keyGroup ?? keyGroupFor(key, this.maxParallelism);
     if (kg < this.keyGroupRange.start || kg > this.keyGroupRange.end || !Number.isInteger(kg)) {
       throw new SluiceError(
@@ -344,6 +347,7 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
       throw toSluiceError(err, 'STATE_ERROR');
     } finally {
       this.curKg = NO_KEY_GROUP;
+      this.keyVersion++;
       if (savedKg !== NO_KEY_GROUP) this.setCurrentKey(savedKey, savedKg);
       this.setCurrentNamespace(savedNs);
     }
@@ -398,6 +402,7 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
     if (this.closed) return;
     this.closed = true;
     this.curKg = NO_KEY_GROUP;
+    this.keyVersion++;
     await this.closeStorage();
   }
 }

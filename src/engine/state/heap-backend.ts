@@ -3,7 +3,8 @@
 // KeyEntry, and in it namespace -> Cell. Keys and namespaces are Map keys via heapKeyOf
 // (primitives as themselves, no allocation), so a get/update is two Map lookups and an
 // update of an existing cell allocates nothing. The last KeyEntry looked up is cached per
-// state, so a read-then-write on the same record does the key lookup once.
+// state, and so is the last cell (per key and namespace version), so a read-then-write on
+// the same record does its lookups once.
 // May import: errors, types, base-backend, cell-storage, key-codec.
 import { BaseKeyedStateBackend } from './base-backend.js';
 import type { CellVisitor } from './base-backend.js';
@@ -34,6 +35,10 @@ interface HeapStore {
   /** keyVersion at which `entry` was looked up (entry may be undefined = absent). */
   cachedVersion: number;
   cachedEntry: KeyEntry | undefined;
+  /** keyVersion / nsVersion at which `cachedCell` was looked up (undefined = absent). */
+  cellKeyVersion: number;
+  cellNsVersion: number;
+  cachedCell: Cell | undefined;
 }
 
 export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
@@ -41,7 +46,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
     const tables: Array<Map<HeapKey, KeyEntry>> = new Array(n);
     for (let i = 0; i < n; i++) tables[i] = new Map();
-    const store: HeapStore = { tables, cachedVersion: -1, cachedEntry: undefined };
+    const store: HeapStore = { tables, cachedVersion: -1, cachedEntry: undefined, cellKeyVersion: -1, cellNsVersion: -1, cachedCell: undefined };
     m.store = store;
   }
 
@@ -55,31 +60,44 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     return e;
   }
 
+  /** The current (key, namespace)'s cell, cached per state: a read-modify-write looks it up once. */
   private cell(m: StateMeta): Cell | undefined {
-    return this.keyEntry(m)?.cells.get(this.curNsH);
+    const st = m.store as HeapStore;
+    if (st.cellKeyVersion === this.keyVersion && st.cellNsVersion === this.nsVersion) return st.cachedCell;
+    const c = this.keyEntry(m)?.cells.get(this.curNsH);
+    st.cellKeyVersion = this.keyVersion;
+    st.cellNsVersion = this.nsVersion;
+    st.cachedCell = c;
+    return c;
   }
 
   private ensureCell(m: StateMeta, init: () => unknown): Cell {
+    const st = m.store as HeapStore;
+    const cached = this.cell(m);
+    if (cached !== undefined) return cached;
     let e = this.keyEntry(m);
     if (e === undefined) {
       e = { key: this.curKey, cells: new Map() };
-      (m.store as HeapStore).tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
-      (m.store as HeapStore).cachedEntry = e;
+      st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
+      st.cachedEntry = e;
     }
-    let c = e.cells.get(this.curNsH);
-    if (c === undefined) {
-      c = { ns: this.curNs, value: init() };
-      e.cells.set(this.curNsH, c);
-    }
+    const c: Cell = { ns: this.curNs, value: init() };
+    e.cells.set(this.curNsH, c);
+    st.cachedCell = c;
     return c;
   }
 
   private dropCell(m: StateMeta): void {
+    const st = m.store as HeapStore;
+    if (this.cell(m) === undefined) return;
     const e = this.keyEntry(m);
     if (e === undefined) return;
-    if (e.cells.delete(this.curNsH) && e.cells.size === 0) {
-      (m.store as HeapStore).tables[this.curKg - this.keyGroupRange.start]!.delete(this.curKeyH);
-      (m.store as HeapStore).cachedEntry = undefined;
+    if (e.cells.delete(this.curNsH)) {
+      st.cachedCell = undefined;
+      if (e.cells.size === 0) {
+        st.tables[this.curKg - this.keyGroupRange.start]!.delete(this.curKeyH);
+        st.cachedEntry = undefined;
+      }
     }
   }
 
@@ -88,8 +106,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   }
 
   putCell(m: StateMeta, stored: unknown): void {
-    const e = this.keyEntry(m);
-    const c = e?.cells.get(this.curNsH);
+    const c = this.cell(m);
     if (c !== undefined) c.value = stored;
     else this.ensureCell(m, () => stored);
   }
@@ -153,6 +170,8 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
       for (const t of st.tables) t.clear();
       st.cachedVersion = -1;
       st.cachedEntry = undefined;
+      st.cellKeyVersion = -1;
+      st.cachedCell = undefined;
     }
   }
 
