@@ -69,6 +69,12 @@ test('/metrics is valid Prometheus text and its counters match the records sent'
     assert.ok(latencyCount !== undefined && latencyCount >= ref.pageViews.size);
     assert.equal(latencyCount, v('sluice_records_in_total', { ...job1, operator: 'page-views-sink' }));
 
+    // Every metric the Grafana dashboard queries exists in the exposition.
+    const dashboard = fs.readFileSync(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8');
+    const used = new Set([...dashboard.matchAll(/\b(sluice_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_(bucket|sum|count)$/, '')));
+    assert.ok(used.size > 10);
+    for (const name of used) assert.ok(fams.has(name), `dashboard metric ${name} is exposed`);
+
     // The JSON API the UI reads.
     const jobView = (await (await fetch(`${server.url}api/jobs/clickstream`)).json()) as { status: string; nodes: { uid: string; recordsIn: number; watermark: number | null }[] };
     assert.equal(jobView.status, 'finished');

@@ -42,6 +42,7 @@ test('unordered: emits everything, out of order, and no element overtakes a wate
   const job = pipeline('async-unordered', { batchSize: 16 });
   const sink = collectSink<number>();
   let late = 0;
+  let early = 0;
   let watermarksSeen = 0;
   let lastWm = Number.NEGATIVE_INFINITY;
   const n = 1200;
@@ -63,6 +64,10 @@ test('unordered: emits everything, out of order, and no element overtakes a wate
         }
         // A record at or below the watermark it meets would be late downstream.
         if (ctx.timestamp <= wm) late++;
+        // The source emits a watermark after each batch of 16 (ts = 10 * value); an element
+        // must not leave before the watermark of the batch before its own.
+        const batchStart = Math.floor(v / 16) * 16;
+        if (batchStart > 0 && wm < 10 * (batchStart - 1) - 10) early++;
         out.collect(v);
       },
     })
@@ -74,6 +79,7 @@ test('unordered: emits everything, out of order, and no element overtakes a wate
   assert.notDeepEqual(got, [...got].sort((a, b) => a - b), 'with random delays, unordered really reorders');
   assert.ok(watermarksSeen > 10, `watermarks flowed through the operator (${watermarksSeen})`);
   assert.equal(late, 0, 'no element was emitted after a watermark that should have waited for it');
+  assert.equal(early, 0, 'no element was emitted before a watermark that arrived before it');
 });
 
 test('capacity bounds the calls in flight and backpressures the source (memory stays bounded)', async () => {
@@ -258,4 +264,23 @@ test('a function that keeps failing fails the job with ASYNC_IO_FAILED, or feeds
   assert.deepEqual(ok.collected.values, Array.from({ length: 50 }, (_v, i) => i).filter((i) => i % 7 !== 0));
   assert.deepEqual(bad.collected.values.map((f) => f.input), [0, 7, 14, 21, 28, 35, 42, 49]);
   assert.ok(bad.collected.values.every((f) => isSluiceError(f.error, 'ASYNC_IO_FAILED') && f.attempts === 1));
+});
+
+test('on worker threads (parallelism 2): every result once, input order kept per source partition', { timeout: 60_000 }, async () => {
+  const { buildAsyncJob, ASYNC_PER_PARTITION, ASYNC_PARTITIONS } = await import('./fixtures/engine-async-io-job.js');
+  const module = new URL('./fixtures/engine-async-io-job.ts', import.meta.url).href;
+  const job = buildAsyncJob(2);
+  await job.run({ workers: { module, export: 'buildAsyncJob', args: [2] } });
+  const node = job.graph.nodes.find((n) => n.kind === 'sink') as unknown as { sink: { collected: { values: string[] } } };
+  const got = node.sink.collected.values;
+  assert.equal(got.length, ASYNC_PER_PARTITION * ASYNC_PARTITIONS);
+  assert.equal(new Set(got).size, got.length);
+  // One partition's records of one key travel one channel to one async subtask: ordered mode keeps them in order.
+  const lastByPartitionKey = new Map<string, number>();
+  for (const s of got) {
+    const [p, i] = s.split(':').map(Number) as [number, number];
+    const key = `${p}/${(i * ASYNC_PARTITIONS + p) % 13}`;
+    assert.ok((lastByPartitionKey.get(key) ?? -1) < i, `order kept for ${key}`);
+    lastByPartitionKey.set(key, i);
+  }
 });

@@ -12,12 +12,11 @@
 // reads `priced-bids` and decodes it through the registry; bad records land in `bids.dlq`
 // with the reason in headers, and every good record comes out, in order, with the right values.
 //
-// Workarounds for engine gaps, each written up in /work/helpers/H16-NEEDS.md:
-//  - the engine neither calls `open()` on a format nor waits for a retriable SCHEMA_NOT_FOUND,
-//    so the test opens both formats itself and lets the source format fetch the v1 writer
-//    schema once (decodeAsync) before the job starts (NEEDS 2);
-//  - the topic sink calls `format.encode` detached from its object, so the sink gets the
-//    schema format through a closure-based adapter (NEEDS 1).
+// The engine opens both formats itself (the source's registers the v2 reader, the sink's the
+// output schema), fetches writer schemas it has not seen (v1, then nothing new for v2) through
+// decodeAsync instead of dead-lettering them, calls the sink format's encode as a method, and
+// creates `bids.dlq` on the first dead letter while the consumer's subscription auto-creates
+// it at the same time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -34,7 +33,6 @@ import { LogRegistryStore, SCHEMAS_TOPIC } from '../../src/schema/store/log-regi
 import { RegistryClient } from '../../src/schema/serdes/registry-client.js';
 import { avroFormat, protobufFormat, type SchemaFormat, type SchemaFormatOptions } from '../../src/schema/serdes/schema-format.js';
 import type { SchemaType } from '../../src/schema/types.js';
-import type { Format } from '../../src/engine/formats/format.js';
 import { pipeline } from '../../src/engine/api/pipeline.js';
 import { topic } from '../../src/engine/sources/log-topic-source.js';
 import { topicSink } from '../../src/engine/sinks/log-topic-sink.js';
@@ -196,11 +194,6 @@ function priced(b: Bid & { currency?: string }): PricedBid {
   };
 }
 
-/** The engine's topic sink calls format.encode detached from the format (H16-NEEDS.md 1): adapt. */
-function closureFormat<T>(f: SchemaFormat<T>): Format<T> {
-  return { name: f.name, decode: (b) => f.decode(b), encode: (v) => f.encode(v) };
-}
-
 async function roundTrip(fl: Flavour): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-schema-rt-${fl.name}-`));
   const log = await Log.open({ dataDir: path.join(dir, 'broker'), flush: { mode: 'os' }, cleaner: false });
@@ -216,9 +209,9 @@ async function roundTrip(fl: Flavour): Promise<void> {
   let job: ReturnType<ReturnType<typeof pipeline>['start']> | undefined;
   try {
     await admin.connect();
-    // bids.dlq up front: the source would create it on the first dead letter, but the consumer
-    // subscribes before that, and a concurrent auto-create races the source's (H16-NEEDS.md 4).
-    const topics = [{ topic: 'bids' }, { topic: 'priced-bids' }, { topic: 'bids.dlq' }];
+    // bids.dlq is not created here: the source creates it on its first dead letter, racing the
+    // consumer's subscription (broker auto-create); either creation must do.
+    const topics = [{ topic: 'bids' }, { topic: 'priced-bids' }];
     assert.equal(await admin.createTopics({ topics, waitForLeaders: true }), true);
     await producer.connect();
 
@@ -235,17 +228,14 @@ async function roundTrip(fl: Flavour): Promise<void> {
     const client = new RegistryClient({ url });
     const source = fl.format<BidV2>({ registry: client, subject: 'bids-value', schema: fl.v2 });
     const out = fl.format<PricedBid>({ registry: client, subject: 'priced-bids-value', schema: fl.out });
-    await source.open(); // registers v2 under bids-value: BACKWARD-compatible with v1
-    await out.open();
-    const v2Id = source.schemaId as number;
-    assert.ok(v2Id !== v1Id);
-    // The source format fetches the v1 writer schema once, as the engine should (NEEDS 2).
-    await source.decodeAsync(fl.frame(v1Id, fl.encode(fl.v1, bid(0))));
+    // Not opened here: the engine opens them (the source's registers v2 under bids-value,
+    // BACKWARD-compatible with v1) and the first v1 record makes the source fetch schema v1.
+    assert.equal(source.schemaId === undefined, true, 'not opened yet');
 
     const p = pipeline(`schema-roundtrip-${fl.name}`, { resources: { log }, pollTimeoutMs: 20, batchSize: 16 });
     p.from(topic<BidV2>('bids', { format: source }))
       .map((b) => priced(b))
-      .to(topicSink('priced-bids', { format: closureFormat(out), exactlyOnce: false, key: (r) => String(r.bidder) }));
+      .to(topicSink('priced-bids', { format: out, exactlyOnce: false, key: (r) => String(r.bidder) }));
     job = p.start();
     let jobError: unknown;
     job.done.then(
@@ -288,6 +278,8 @@ async function roundTrip(fl: Flavour): Promise<void> {
     await waitFor('v1 records through the pipeline', () => failedEarly() || outputs.length >= v1Bids.length || decodeErrors.length > 0);
 
     // ---- producer switches to v2 mid-stream ----------------------------------------------------
+    const v2Id = source.schemaId;
+    assert.ok(v2Id !== undefined && v2Id !== v1Id, 'the engine opened the source format (registered v2)');
     const lookedUp = await rest(url, 'POST', '/subjects/bids-value', { schema: fl.v2, schemaType: fl.schemaType });
     assert.equal(lookedUp.status, 200);
     assert.deepEqual([(lookedUp.body as { id: number }).id, (lookedUp.body as { version: number }).version], [v2Id, 2]);
@@ -331,13 +323,16 @@ async function roundTrip(fl: Flavour): Promise<void> {
     const truncatedMsg = byOffset.get(42);
     assert.ok(badMagicMsg && unknownIdMsg && truncatedMsg, `dead-letter offsets: ${[...byOffset.keys()].join(',')}`);
     assert.match(h(badMagicMsg, 'sluice.dlq.reason'), /magic byte 1/);
+    assert.equal(h(badMagicMsg, 'sluice.dlq.error-code'), 'DESERIALIZATION_FAILED');
+    assert.equal(h(badMagicMsg, 'sluice.dlq.error-reason'), 'WRONG_MAGIC_BYTE');
     assert.deepEqual(badMagicMsg.value, badMagic, 'the dead letter keeps the original bytes');
     assert.equal(badMagicMsg.key?.toString(), 'k15');
-    // Today the synchronous decode reports an id it has not fetched; with NEEDS 2 done the
-    // reason becomes "unknown writer schema id 9999". Either way it names the id.
-    assert.match(h(unknownIdMsg, 'sluice.dlq.reason'), /schema (id )?9999\b/);
+    // The source tried to fetch the unknown id (decodeAsync) before giving up on it.
+    assert.equal(h(unknownIdMsg, 'sluice.dlq.reason'), 'unknown writer schema id 9999');
+    assert.equal(h(unknownIdMsg, 'sluice.dlq.error-code'), 'SCHEMA_NOT_FOUND');
     assert.deepEqual(unknownIdMsg.value, unknownId);
     assert.match(h(truncatedMsg, 'sluice.dlq.reason'), /too short/);
+    assert.equal(h(truncatedMsg, 'sluice.dlq.error-reason'), 'TRUNCATED');
     for (const m of dead) {
       assert.equal(h(m, 'sluice.dlq.topic'), 'bids');
       assert.equal(h(m, 'sluice.dlq.partition'), '0');

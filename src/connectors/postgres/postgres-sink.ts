@@ -1,5 +1,8 @@
-// The PostgreSQL sink: records become rows (a column mapping), written by multi-row INSERTs
-// in append mode or INSERT .. ON CONFLICT DO UPDATE in upsert mode.
+// The PostgreSQL sink: records become rows (a column mapping), written by COPY .. FROM STDIN
+// in append mode and by INSERT .. SELECT FROM unnest(one array per column) ON CONFLICT DO
+// UPDATE in upsert mode (one statement and one round trip per `batchRows` rows, one parameter
+// per column); `writeMethod: 'values'` (or a target COPY/unnest cannot serve: a view, an array
+// column) uses multi-row INSERT .. VALUES instead.
 //
 // Exactly-once (the default when the job checkpoints): rows are buffered until the checkpoint
 // barrier; preCommit(N) seals them into the committable, which is stored IN checkpoint N;
@@ -14,14 +17,21 @@
 // A lost connection (even during COMMIT, outcome unknown) is retried on a new connection with
 // backoff; the checkpoint row makes the retry idempotent. A concurrent zombie transaction for
 // the same checkpoint blocks on the checkpoint row's primary key until it ends.
+// Rows are kept encoded (COPY text, array literals) from the moment they are sealed, so the
+// checkpoint stores a few strings rather than one array per row, and a retried or restored
+// commit sends exactly the bytes the first attempt sent.
 // Without checkpoints (or exactlyOnce: false) rows are written as they arrive: at-least-once.
+// The sink never changes session settings: durability (synchronous_commit) is the server's or
+// the user's (connection `options`), see docs/connectors.md.
 // May import: engine/sinks (types), connectors/shared, connectors/postgres, errors, pg.
 import type pg from 'pg';
 import type { Sink, SinkContext, SinkWriter } from '../../engine/sinks/sink.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import type { PgConnectionConfig } from './pg-session.js';
 import { PgSession } from './pg-session.js';
-import { MAX_PARAMS, checkpointTableSql, createTableSql, insertSql, parseTable, quoteIdent } from './sql.js';
+import { copyFrom } from './pg-copy.js';
+import { arrayLiteral, copyField, pgText } from './pg-text.js';
+import { MAX_PARAMS, TABLE_INFO_SQL, checkpointTableSql, copySql, createTableSql, insertSql, parseTable, quoteIdent, unnestSql } from './sql.js';
 import { SluiceError } from '../../errors.js';
 
 export interface PostgresSinkOptions<T> {
@@ -38,7 +48,13 @@ export interface PostgresSinkOptions<T> {
   readonly createTable?: { readonly columnTypes: Readonly<Record<string, string>> };
   /** Default true; takes effect only when the job checkpoints. */
   readonly exactlyOnce?: boolean;
-  /** Rows per INSERT statement (default 500). */
+  /**
+   * 'bulk' (default): COPY FROM STDIN for appends into a table, one unnest statement per
+   * `batchRows` rows for upserts. 'values': multi-row INSERT .. VALUES, for targets that need
+   * INSERT itself (rules, views). 'bulk' falls back to 'values' for a view (append) or an array column (upsert).
+   */
+  readonly writeMethod?: 'bulk' | 'values';
+  /** Rows per statement: default 10,000 for unnest upserts, 500 for INSERT .. VALUES (COPY sends a checkpoint or a write in one statement). */
   readonly batchRows?: number;
   /** Identity in the checkpoint table (default `<job>/<sink uid>/<table>`). */
   readonly sinkId?: string;
@@ -53,11 +69,22 @@ export interface PostgresSinkOptions<T> {
 
 type Row = unknown[];
 
+/** Rows ready to send, in the form the statement that sends them takes. */
+export type EncodedRows =
+  /** COPY text (rows end in newlines), in order. */
+  | { readonly kind: 'copy'; readonly rows: number; readonly text: readonly string[] }
+  /** One unnest statement per batch; a batch holds one array literal per column. */
+  | { readonly kind: 'unnest'; readonly rows: number; readonly batches: readonly (readonly string[])[] }
+  /** Rows for INSERT .. VALUES. */
+  | { readonly kind: 'values'; readonly rows: number; readonly values: readonly Row[] };
+
 /** What checkpoint N stores for one subtask: the rows of every checkpoint not yet known committed. */
 export interface PostgresCommittable {
   readonly subtask: number;
-  readonly pending: { readonly checkpointId: number; readonly rows: Row[] }[];
+  readonly pending: { readonly checkpointId: number; readonly data: EncodedRows }[];
 }
+
+type Method = 'copy' | 'unnest' | 'values';
 
 export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T> {
   const mode = options.mode ?? 'append';
@@ -67,6 +94,12 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T> {
   if (columns.length === 0) throw new SluiceError('INVALID_CONFIG', 'postgres sink: no columns');
   columns.forEach(quoteIdent);
   for (const k of keyColumns) if (!columns.includes(k)) throw new SluiceError('INVALID_CONFIG', `postgres sink: key column "${k}" is not among the columns`);
+  if (options.writeMethod !== undefined && options.writeMethod !== 'bulk' && options.writeMethod !== 'values') {
+    throw new SluiceError('INVALID_CONFIG', `postgres sink: writeMethod must be 'bulk' or 'values', got ${JSON.stringify(options.writeMethod)}`);
+  }
+  if (options.batchRows !== undefined && !(Number.isInteger(options.batchRows) && options.batchRows > 0)) {
+    throw new SluiceError('INVALID_CONFIG', `postgres sink: batchRows must be a positive integer, got ${String(options.batchRows)}`);
+  }
   const extract: ((v: T) => unknown)[] = Array.isArray(options.columns)
     ? columns.map((c) => (v: T) => (v as Record<string, unknown>)[c])
     : columns.map((c) => (options.columns as Record<string, (v: T) => unknown>)[c] as (v: T) => unknown);
@@ -88,13 +121,20 @@ class PostgresWriter<T> implements SinkWriter<T> {
   private readonly session: PgSession;
   private readonly exactlyOnce: boolean;
   private readonly sinkId: string;
-  private readonly rowsPerStatement: number;
   private readonly keyIdx: number[];
+  private method: Method = 'values';
+  private unnestStatement = '';
+  private readonly copyStatement: string;
+  /** exactly-once, copy: COPY text of the rows since the last barrier. */
+  private copyText: string[] = [];
+  private copyCount = 0;
+  /** exactly-once, unnest / values: rows since the last barrier. */
   private buffer: Row[] = [];
   /** upsert: key -> index in buffer, so only the last row per key is kept (one statement may not touch a row twice). */
   private keyPos = new Map<string, number>();
-  private pending: { checkpointId: number; rows: Row[] }[] = [];
+  private pending: { checkpointId: number; data: EncodedRows }[] = [];
   private readonly sqlCache = new Map<number, string>();
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: PostgresSinkOptions<T>,
@@ -107,37 +147,58 @@ class PostgresWriter<T> implements SinkWriter<T> {
     this.exactlyOnce = (options.exactlyOnce ?? true) && ctx.attempt > 0;
     this.sinkId = options.sinkId ?? `${ctx.jobName}/${ctx.uid}/${options.table}`;
     this.session = new PgSession(options.connection, `${options.applicationName ?? 'sluice-sink'}-${ctx.subtaskIndex}`, options.retry ?? {});
-    this.rowsPerStatement = Math.max(1, Math.min(options.batchRows ?? 500, Math.floor(MAX_PARAMS / shape.columns.length)));
     this.keyIdx = shape.keyColumns.map((k) => shape.columns.indexOf(k));
+    this.copyStatement = copySql(shape);
   }
 
   async init(): Promise<void> {
     await this.session.run('postgres sink setup', async (c) => {
       if (this.createSql) await ignoreCreateRace(c, this.createSql);
       if (this.exactlyOnce) await ignoreCreateRace(c, checkpointTableSql(this.ckTable));
+      if (this.options.writeMethod !== 'values') await this.chooseMethod(c);
     });
     // Commit what the restored checkpoint sealed (idempotent: committed checkpoints are skipped).
     if (this.exactlyOnce) {
       for (const c of (this.ctx.restored ?? []) as (PostgresCommittable | null)[]) {
         if (!c) continue;
-        for (const p of c.pending) await this.commitRows(c.subtask, p.checkpointId, p.rows);
+        for (const p of c.pending) await this.commitRows(c.subtask, p.checkpointId, p.data ?? legacyRows(p));
       }
     }
   }
 
+  /** COPY needs a table (not a view); unnest needs the column types and no array column (it would flatten it). */
+  private async chooseMethod(c: pg.Client): Promise<void> {
+    const r = await c.query<{ relkind: string; name: string | null; type: string | null; is_array: boolean | null }>(TABLE_INFO_SQL, [this.shape.table, this.shape.columns]);
+    const first = r.rows[0];
+    if (!first) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} does not exist (create it, or pass createTable)`);
+    const byName = new Map(r.rows.filter((x) => x.name !== null).map((x) => [x.name as string, x]));
+    const missing = this.shape.columns.filter((col) => !byName.has(col));
+    if (missing.length > 0) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} has no column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    if (this.shape.mode === 'append') {
+      if (first.relkind === 'r' || first.relkind === 'p') this.method = 'copy';
+      return;
+    }
+    const infos = this.shape.columns.map((col) => byName.get(col) as { type: string; is_array: boolean });
+    if (infos.some((x) => x.is_array)) return;
+    this.method = 'unnest';
+    this.unnestStatement = unnestSql(this.shape, infos.map((x) => x.type));
+  }
+
   write(values: readonly T[]): void | Promise<void> {
-    const n = values.length;
-    const ex = this.extract;
     const upsert = this.shape.mode === 'upsert';
-    const rows: Row[] = this.exactlyOnce ? this.buffer : [];
-    for (let i = 0; i < n; i++) {
-      const v = values[i] as T;
-      const row: Row = new Array<unknown>(ex.length);
-      try {
-        for (let c = 0; c < ex.length; c++) row[c] = normalize((ex[c] as (v: T) => unknown)(v));
-      } catch (err) {
-        throw new SluiceError('INVALID_ARGUMENT', `postgres sink: column mapping failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    if (this.method === 'copy') {
+      const text = this.copyText1(values);
+      if (this.exactlyOnce) {
+        this.copyText.push(text);
+        this.copyCount += values.length;
+        return undefined;
       }
+      return this.send({ kind: 'copy', rows: values.length, text: [text] });
+    }
+    const rows: Row[] = this.exactlyOnce ? this.buffer : [];
+    const n = values.length;
+    for (let i = 0; i < n; i++) {
+      const row = this.rowOf(values[i] as T);
       if (upsert && this.exactlyOnce) {
         const key = this.keyOf(row);
         const at = this.keyPos.get(key);
@@ -150,16 +211,66 @@ class PostgresWriter<T> implements SinkWriter<T> {
       rows.push(row);
     }
     if (this.exactlyOnce) return undefined;
-    // One write at a time, in order (the runtime keeps several in flight).
-    const batch = upsert ? dedupeLast(rows, (r) => this.keyOf(r)) : rows;
-    this.tail = this.tail.then(() => this.session.run('postgres sink write', (c) => this.insertRows(c, batch)));
+    return this.send(this.encode(upsert ? dedupeLast(rows, (r) => this.keyOf(r)) : rows));
+  }
+
+  /** at-least-once: one write at a time, in order (the runtime keeps several in flight). */
+  private send(data: EncodedRows): Promise<void> {
+    this.tail = this.tail.then(() => this.session.run('postgres sink write', (c) => this.writeData(c, data)));
     return this.tail;
   }
 
-  private tail: Promise<void> = Promise.resolve();
+  private rowOf(v: T): Row {
+    const ex = this.extract;
+    const row: Row = new Array<unknown>(ex.length);
+    try {
+      for (let c = 0; c < ex.length; c++) row[c] = (ex[c] as (v: T) => unknown)(v);
+    } catch (err) {
+      throw mappingError(err);
+    }
+    return row;
+  }
 
+  /** COPY text of a batch, built without an intermediate row array. */
+  private copyText1(values: readonly T[]): string {
+    const ex = this.extract;
+    const cols = ex.length;
+    let out = '';
+    try {
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i] as T;
+        for (let c = 0; c < cols; c++) {
+          if (c > 0) out += '\t';
+          out += copyField((ex[c] as (v: T) => unknown)(v));
+        }
+        out += '\n';
+      }
+    } catch (err) {
+      throw err instanceof SluiceError ? err : mappingError(err);
+    }
+    return out;
+  }
+
+  /** The key as the text PostgreSQL compares (1 and '1' are one key of an integer column). */
   private keyOf(row: Row): string {
-    return this.keyIdx.length === 1 ? JSON.stringify(row[this.keyIdx[0] as number]) : JSON.stringify(this.keyIdx.map((i) => row[i]));
+    if (this.keyIdx.length === 1) {
+      const t = pgText(row[this.keyIdx[0] as number]);
+      return t === null ? '\u0000null' : t;
+    }
+    return JSON.stringify(this.keyIdx.map((i) => pgText(row[i])));
+  }
+
+  private encode(rows: Row[]): EncodedRows {
+    if (this.method === 'unnest') {
+      const step = this.options.batchRows ?? 10_000;
+      const batches: string[][] = [];
+      for (let from = 0; from < rows.length; from += step) {
+        const to = Math.min(rows.length, from + step);
+        batches.push(this.shape.columns.map((_, c) => arrayLiteral(rows, c, from, to)));
+      }
+      return { kind: 'unnest', rows: rows.length, batches };
+    }
+    return { kind: 'values', rows: rows.length, values: rows };
   }
 
   private sqlFor(rows: number): string {
@@ -168,12 +279,21 @@ class PostgresWriter<T> implements SinkWriter<T> {
     return s;
   }
 
-  private async insertRows(c: pg.Client, rows: readonly Row[]): Promise<void> {
-    const step = this.rowsPerStatement;
+  private async writeData(c: pg.Client, d: EncodedRows): Promise<void> {
+    if (d.rows === 0) return;
+    if (d.kind === 'copy') await copyFrom(c, this.copyStatement, d.text);
+    else if (d.kind === 'unnest') {
+      if (!this.unnestStatement) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} can no longer take unnest upserts (an array column?)`);
+      for (const b of d.batches) await c.query(this.unnestStatement, b as string[]);
+    } else await this.insertValues(c, d.values);
+  }
+
+  private async insertValues(c: pg.Client, rows: readonly Row[]): Promise<void> {
+    const step = Math.max(1, Math.min(this.options.batchRows ?? 500, Math.floor(MAX_PARAMS / this.shape.columns.length)));
     for (let from = 0; from < rows.length; from += step) {
       const to = Math.min(rows.length, from + step);
       const params: unknown[] = [];
-      for (let r = from; r < to; r++) for (const v of rows[r] as Row) params.push(v);
+      for (let r = from; r < to; r++) for (const v of rows[r] as Row) params.push(v === undefined ? null : v);
       await c.query(this.sqlFor(to - from), params);
     }
   }
@@ -183,32 +303,37 @@ class PostgresWriter<T> implements SinkWriter<T> {
       await this.tail; // at-least-once: everything written so far is in the table
       return null;
     }
-    if (this.buffer.length > 0) this.pending.push({ checkpointId, rows: this.buffer });
-    this.buffer = [];
-    this.keyPos = new Map();
+    if (this.method === 'copy') {
+      if (this.copyCount > 0) this.pending.push({ checkpointId, data: { kind: 'copy', rows: this.copyCount, text: this.copyText } });
+      this.copyText = [];
+      this.copyCount = 0;
+    } else {
+      if (this.buffer.length > 0) this.pending.push({ checkpointId, data: this.encode(this.buffer) });
+      this.buffer = [];
+      this.keyPos = new Map();
+    }
     return { subtask: this.ctx.subtaskIndex, pending: this.pending.slice() };
   }
 
   async commit(checkpointId: number): Promise<void> {
     while (this.pending.length > 0 && (this.pending[0] as { checkpointId: number }).checkpointId <= checkpointId) {
-      const p = this.pending[0] as { checkpointId: number; rows: Row[] };
-      await this.commitRows(this.ctx.subtaskIndex, p.checkpointId, p.rows);
+      const p = this.pending[0] as { checkpointId: number; data: EncodedRows };
+      await this.commitRows(this.ctx.subtaskIndex, p.checkpointId, p.data);
       this.pending.shift();
     }
   }
 
-  /** One transaction: claim the checkpoint row, write the rows, COMMIT; skipped when already claimed. */
-  private async commitRows(subtask: number, checkpointId: number, rows: Row[]): Promise<void> {
+  /** One transaction: claim the checkpoint row (and forget old ones), write the rows, COMMIT; skipped when already claimed. */
+  private async commitRows(subtask: number, checkpointId: number, data: EncodedRows): Promise<void> {
     await this.session.transaction(`postgres sink commit of checkpoint ${checkpointId}`, async (c) => {
-      const claim = await c.query(`INSERT INTO ${this.ckTable} (sink_id, subtask, checkpoint_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
-        this.sinkId,
-        subtask,
-        checkpointId,
-      ]);
-      if (claim.rowCount === 0) return false; // committed by an earlier attempt
-      await this.insertRows(c, rows);
       // The table needs only recent ids: a restore never goes further back than the latest checkpoints.
-      await c.query(`DELETE FROM ${this.ckTable} WHERE sink_id = $1 AND subtask = $2 AND checkpoint_id < $3`, [this.sinkId, subtask, checkpointId - 1000]);
+      const claim = await c.query(
+        `WITH old AS (DELETE FROM ${this.ckTable} WHERE sink_id = $1 AND subtask = $2 AND checkpoint_id < $4) ` +
+          `INSERT INTO ${this.ckTable} (sink_id, subtask, checkpoint_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+        [this.sinkId, subtask, checkpointId, checkpointId - 1000],
+      );
+      if (claim.rowCount === 0) return false; // committed by an earlier attempt
+      await this.writeData(c, data);
       if (this.options.beforeCommit) await this.options.beforeCommit(checkpointId);
       return true;
     });
@@ -224,6 +349,17 @@ class PostgresWriter<T> implements SinkWriter<T> {
   }
 }
 
+/** A committable written before rows were kept encoded held `{ checkpointId, rows }`. */
+function legacyRows(p: object): EncodedRows {
+  const rows = (p as { rows?: unknown }).rows;
+  if (!Array.isArray(rows)) throw new SluiceError('INVALID_ARGUMENT', 'postgres sink: restored committable holds no rows');
+  return { kind: 'values', rows: rows.length, values: rows as Row[] };
+}
+
+function mappingError(err: unknown): SluiceError {
+  return new SluiceError('INVALID_ARGUMENT', `postgres sink: column mapping failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
 async function ignoreCreateRace(c: pg.Client, sql: string): Promise<void> {
   try {
     await c.query(sql);
@@ -232,11 +368,6 @@ async function ignoreCreateRace(c: pg.Client, sql: string): Promise<void> {
     const code = (err as { code?: string }).code;
     if (code !== '23505' && code !== '42P07') throw err;
   }
-}
-
-/** Values pg sends as text parameters; undefined becomes NULL. */
-function normalize(v: unknown): unknown {
-  return v === undefined ? null : v;
 }
 
 function dedupeLast(rows: Row[], keyOf: (r: Row) => string): Row[] {

@@ -1,6 +1,7 @@
-// SQL text for the PostgreSQL sink: quoted identifiers, multi-row INSERT (append), INSERT ..
-// ON CONFLICT DO UPDATE (upsert) and the checkpoint table. Statements are built once per
-// row count and reused, and every value travels as a bind parameter, never inside the text.
+// SQL text for the PostgreSQL sink: quoted identifiers, COPY .. FROM STDIN (append),
+// INSERT .. SELECT FROM unnest(one array parameter per column) ON CONFLICT DO UPDATE (upsert),
+// the multi-row INSERT .. VALUES fallback, the catalog lookup of column types and the
+// checkpoint table. Every value travels as data (a parameter or COPY data), never inside the text.
 // May import: errors only.
 import { SluiceError } from '../../errors.js';
 
@@ -29,6 +30,42 @@ export interface InsertShape {
   readonly keyColumns: readonly string[];
 }
 
+function conflictClause(shape: InsertShape): string {
+  if (shape.mode !== 'upsert') return '';
+  const keys = shape.keyColumns.map(quoteIdent).join(', ');
+  const rest = shape.columns.filter((c) => !shape.keyColumns.includes(c));
+  return rest.length === 0
+    ? ` ON CONFLICT (${keys}) DO NOTHING`
+    : ` ON CONFLICT (${keys}) DO UPDATE SET ${rest.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
+}
+
+/** COPY of the columns in text format (the default: tab-separated, `\N` for NULL). */
+export function copySql(shape: InsertShape): string {
+  return `COPY ${shape.table} (${shape.columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+}
+
+/**
+ * One statement for any number of rows: parameter i is column i as an array literal, cast to
+ * the column's type (without typmod, so a too-long varchar still fails as an INSERT would
+ * rather than being truncated by an explicit cast).
+ */
+export function unnestSql(shape: InsertShape, types: readonly string[]): string {
+  const cols = shape.columns.map(quoteIdent).join(', ');
+  const arrays = types.map((t, i) => `$${i + 1}::${t}[]`).join(', ');
+  return `INSERT INTO ${shape.table} (${cols}) SELECT * FROM unnest(${arrays})${conflictClause(shape)}`;
+}
+
+/**
+ * Kind of the relation and, per column, its type name and whether it is an array type
+ * (unnest would flatten those). $1: the quoted, qualified table name; $2: column names.
+ */
+export const TABLE_INFO_SQL =
+  `SELECT c.relkind::text AS relkind, a.attname AS name, format_type(a.atttypid, NULL) AS type, ` +
+  `(t.typcategory = 'A' OR a.attndims > 0) AS is_array ` +
+  `FROM pg_class c LEFT JOIN (pg_attribute a JOIN pg_type t ON t.oid = a.atttypid) ` +
+  `ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($2::text[]) ` +
+  `WHERE c.oid = to_regclass($1)`;
+
 /** INSERT of `rows` rows; upsert updates the non-key columns (or does nothing when every column is a key). */
 export function insertSql(shape: InsertShape, rows: number): string {
   const cols = shape.columns.map(quoteIdent).join(', ');
@@ -39,16 +76,7 @@ export function insertSql(shape: InsertShape, rows: number): string {
     for (let c = 0; c < n; c++) ps[c] = `$${r * n + c + 1}`;
     tuples[r] = `(${ps.join(', ')})`;
   }
-  let sql = `INSERT INTO ${shape.table} (${cols}) VALUES ${tuples.join(', ')}`;
-  if (shape.mode === 'upsert') {
-    const keys = shape.keyColumns.map(quoteIdent).join(', ');
-    const rest = shape.columns.filter((c) => !shape.keyColumns.includes(c));
-    sql +=
-      rest.length === 0
-        ? ` ON CONFLICT (${keys}) DO NOTHING`
-        : ` ON CONFLICT (${keys}) DO UPDATE SET ${rest.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
-  }
-  return sql;
+  return `INSERT INTO ${shape.table} (${cols}) VALUES ${tuples.join(', ')}${conflictClause(shape)}`;
 }
 
 export function createTableSql(table: string, columnTypes: Readonly<Record<string, string>>, columns: readonly string[], keyColumns: readonly string[]): string {

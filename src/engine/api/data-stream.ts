@@ -35,6 +35,9 @@ import type { WindowAssigner } from '../windowing/window-assigner.js';
 import { WindowedStream } from '../windowing/windowed-stream.js';
 import type { AsyncFunction, AsyncIoOptions } from '../operators/async-io-options.js';
 import { asyncMap } from '../operators/async-io.js';
+import { IntervalJoin } from '../joins/interval-join.js';
+import { WindowJoinStart } from '../joins/window-join.js';
+import { TemporalJoinBuilder } from '../joins/temporal-join.js';
 
 export interface Producer {
   readonly node: number;
@@ -52,6 +55,9 @@ export interface TransformOptions {
   /** Stable name for the node's state in checkpoints (default: derived from the name). */
   readonly uid?: string;
 }
+
+/** The one key of windowAll. */
+const allKey = (): null => null;
 
 export class DataStream<T> {
   /** @internal */
@@ -133,6 +139,24 @@ export class DataStream<T> {
   }
 
   /** A stream every subtask of the connected operator sees in full, with broadcast state (Flink's broadcast pattern). */
+  /** Inner window join (Flink's a.join(b).where(ka).equalTo(kb).window(w).apply(fn)); see joins/. */
+  join<T2>(other: DataStream<T2>): WindowJoinStart<T, T2, 'join'> {
+    return new WindowJoinStart<T, T2, 'join'>(this, other, 'join');
+  }
+
+  /** Window coGroup (both sides' lists per key and window, for outer joins); see joins/. */
+  coGroup<T2>(other: DataStream<T2>): WindowJoinStart<T, T2, 'coGroup'> {
+    return new WindowJoinStart<T, T2, 'coGroup'>(this, other, 'coGroup');
+  }
+
+  /**
+   * Windows over the whole stream, not per key (Flink's windowAll): every record goes to one
+   * subtask under a single constant key, so results carry `key: null`. Not parallel by nature.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, null, W> {
+    return this.keyBy<null>(allKey).window(assigner);
+  }
+
   broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T> {
     return new BroadcastStream<T>(this, descriptors);
   }
@@ -198,6 +222,21 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Cuts each key's records into windows (tumbling, sliding, session, global: see windowing/). */
   window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
     return new WindowedStream<T, K, W>(this, assigner);
+  }
+
+  /** keyedA.intervalJoin(keyedB).between('-5s', '5s').process((a, b, ctx, out) => ...); see joins/. */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    return new IntervalJoin<T, T2, K>(this, other);
+  }
+
+  /** Event-time temporal join with the table a changelog keyed by the same key builds; see joins/. */
+  temporalJoin<C>(changelog: KeyedStream<C, K>): TemporalJoinBuilder<T, C, K> {
+    return new TemporalJoinBuilder<T, C, K>(this, changelog, 'event-time');
+  }
+
+  /** Processing-time (lookup) join with the latest row of a changelog table; see joins/. */
+  lookupJoin<C>(changelog: KeyedStream<C, K>): TemporalJoinBuilder<T, C, K> {
+    return new TemporalJoinBuilder<T, C, K>(this, changelog, 'processing-time');
   }
 
   /** Rolling reduce per key: emits the running result for every record. */

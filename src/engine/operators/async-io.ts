@@ -151,7 +151,7 @@ export class AsyncIoOperator<IN, OUT> extends BaseOperator<OUT> implements Async
     const list: [IN, number][] = [];
     for (const e of this.live) list.push([e.input, e.ts]);
     for (const b of this.buffer) if (b instanceof Element) list.push([b.input, b.ts]);
-    this.state.update([]);
+    this.state.update(list);
   }
 
   close(): void {

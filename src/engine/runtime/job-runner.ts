@@ -25,6 +25,9 @@ import { CHECKPOINT_FORMAT_VERSION } from '../checkpoint/checkpoint-data.js';
 import { DEFAULT_MAX_PARALLELISM, keyGroupRangeFor } from '../state/key-group.js';
 import { createOperatorStateStore, redistributeOperatorState } from '../state/operator-state.js';
 import { SluiceError, toSluiceError } from '../../errors.js';
+import type { CheckpointListener, CheckpointStats, JobStatus, SubtaskStatus } from './job-status.js';
+import { CHECKPOINT_HISTORY } from './job-status.js';
+import { NodeFileSystem } from '../../log/fs/node-file-system.js';
 
 export interface JobResult {
   readonly jobName: string;
@@ -71,6 +74,16 @@ export class JobRunner {
   private mail = false;
   /** @internal set by the worker runtime before build() */
   attempt = 0;
+  // Status (job-status.ts): lifecycle, time the loop waited for input, checkpoint history.
+  private state: JobStatus['state'] = 'created';
+  private startedAt = Date.now();
+  private startedPerf = performance.now();
+  private waitingMs = 0;
+  private checkpointsFailed = 0;
+  private checkpointInProgress: number | null = null;
+  private readonly checkpointHistory: CheckpointStats[] = [];
+  private readonly checkpointListeners = new Set<CheckpointListener>();
+  private downstream: Map<number, number[]> | undefined;
 
   constructor(
     readonly graph: StreamGraph,
@@ -114,17 +127,30 @@ export class JobRunner {
   }
 
   async run(): Promise<JobResult> {
-    const restored = await this.loadRestore();
+    this.state = 'running';
+    this.startedAt = Date.now();
+    this.startedPerf = performance.now();
+    const restored = await this.loadRestore().catch((err: unknown) => {
+      this.state = 'failed';
+      throw err;
+    });
     this.attempt = this.storage ? await this.storage.nextAttempt() : 0;
     let savepointPath: string | undefined;
     try {
       await this.build(restored);
       savepointPath = await this.loop();
     } catch (err) {
+      this.state = 'failed';
       await this.closeAll(true);
       throw toSluiceError(err, 'JOB_FAILED');
     }
-    await this.closeAll(false);
+    try {
+      await this.closeAll(false);
+    } catch (err) {
+      this.state = 'failed';
+      throw err;
+    }
+    this.state = 'finished';
     return { jobName: this.jobName, checkpoints: this.completed, restoredFrom: this.restoredFrom, metrics: { ...this.metrics }, savepoint: savepointPath };
   }
 
@@ -314,7 +340,11 @@ export class JobRunner {
         if (this.mail) resolve(undefined);
         else if (busy) timer = setTimeout(() => resolve(undefined), this.pollTimeoutMs);
       });
+      const waitStart = performance.now();
       const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
+      const waited = performance.now() - waitStart;
+      if (!blocked) this.waitingMs += waited;
+      else for (const op of this.asyncOps) if (op.isBackpressured()) op.blockingMs += waited;
       clearTimeout(timer);
       this.wake = undefined;
       if (outcome) {
@@ -330,7 +360,11 @@ export class JobRunner {
       const now = this.clock.now();
       for (const op of this.operators) op.advanceProcessingTime(now);
       for (const src of this.sources) src.checkIdleness();
-      for (const sink of this.sinks) await sink.drainTo(this.maxInFlight);
+      for (const sink of this.sinks) {
+        const before = sink.inFlightWaitMs;
+        await sink.drainTo(this.maxInFlight);
+        sink.blockingMs += sink.inFlightWaitMs - before;
+      }
       if (now >= nextCheckpoint) {
         await this.checkpoint(false);
         nextCheckpoint = this.clock.now() + this.intervalMs;
@@ -390,6 +424,125 @@ export class JobRunner {
    * their operator state first (re-issued on restore).
    */
   private async checkpoint(savepoint: boolean): Promise<string> {
+    if (!this.storage) throw new SluiceError('INVALID_CONFIG', 'checkpoints are not configured');
+    const id = this.checkpointId + 1;
+    const triggeredAt = this.clock.now();
+    const t0 = performance.now();
+    this.checkpointInProgress = id;
+    try {
+      const path = await this.takeCheckpoint(savepoint);
+      const durationMs = performance.now() - t0;
+      let sizeBytes: number | null = null;
+      try {
+        sizeBytes = (await (this.options.checkpoints?.fs ?? new NodeFileSystem()).stat(path))?.size ?? null;
+      } catch {
+        // The size is for display only; the checkpoint itself is complete.
+      }
+      this.recordCheckpoint({ id, savepoint, triggeredAt, durationMs, sizeBytes, status: 'completed', path });
+      return path;
+    } catch (err) {
+      this.checkpointsFailed++;
+      this.recordCheckpoint({ id, savepoint, triggeredAt, durationMs: performance.now() - t0, sizeBytes: null, status: 'failed', failure: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      this.checkpointInProgress = null;
+    }
+  }
+
+  private recordCheckpoint(stats: CheckpointStats): void {
+    this.checkpointHistory.push(stats);
+    if (this.checkpointHistory.length > CHECKPOINT_HISTORY) this.checkpointHistory.shift();
+    for (const l of this.checkpointListeners) {
+      try {
+        l(stats);
+      } catch {
+        // A listener's failure is its own; the job goes on.
+      }
+    }
+  }
+
+  /** Calls `listener` after every checkpoint (and savepoint) completes or fails; returns the unsubscribe. */
+  onCheckpoint(listener: CheckpointListener): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
+  }
+
+  /** Per subtask records, busy / backpressured / idle time and watermarks; checkpoint history (job-status.ts). */
+  status(): JobStatus {
+    const uptimeMs = this.state === 'created' ? 0 : performance.now() - this.startedPerf;
+    const nodes = this.graph.nodes;
+    const byUid = new Map<string, StreamNode>();
+    for (const n of nodes) byUid.set(n.uid, n);
+    // A full subtask holds back every subtask upstream of it (one thread: the whole job upstream).
+    const blocking = new Map<number, number>();
+    const addBlocking = (uid: string, ms: number): void => {
+      const n = byUid.get(uid);
+      if (n && ms > 0) blocking.set(n.id, (blocking.get(n.id) ?? 0) + ms);
+    };
+    for (const op of this.operators) addBlocking(op.info.uid, op.blockingMs);
+    for (const sink of this.sinks) addBlocking(sink.uid, sink.blockingMs);
+    const downstream = this.downstreamNodes();
+    const backpressuredOf = (nodeId: number): number => {
+      let ms = 0;
+      for (const d of downstream.get(nodeId) ?? []) ms += blocking.get(d) ?? 0;
+      return ms;
+    };
+    const subtasks: SubtaskStatus[] = [];
+    const add = (node: StreamNode, s: Omit<SubtaskStatus, 'nodeId' | 'uid' | 'name' | 'kind' | 'idleMs' | 'backpressuredMs'>): void => {
+      const backpressuredMs = Math.min(backpressuredOf(node.id), uptimeMs);
+      subtasks.push({ nodeId: node.id, uid: node.uid, name: node.name, kind: node.kind, ...s, backpressuredMs, idleMs: Math.max(0, uptimeMs - s.busyMs - backpressuredMs) });
+    };
+    for (const src of this.sources) {
+      add(src.node, { subtask: src.subtaskIndex, recordsIn: src.recordsOut, recordsOut: src.recordsOut, busyMs: src.busyMs, watermark: src.watermark, positions: { ...src.positions } });
+    }
+    for (const op of this.operators) {
+      const node = byUid.get(op.info.uid);
+      if (!node) continue;
+      add(node, { subtask: op.info.subtaskIndex, recordsIn: op.recordsIn, recordsOut: op.output.recordsOut ?? 0, busyMs: op.busyMs, watermark: op.watermarks.current, blockingMs: op.blockingMs });
+    }
+    for (const sink of this.sinks) {
+      const node = byUid.get(sink.uid);
+      if (!node) continue;
+      add(node, { subtask: sink.subtaskIndex, recordsIn: sink.recordsIn, recordsOut: 0, busyMs: sink.busyMs, watermark: sink.watermarks.current, pendingWrites: sink.pending, inFlightWaitMs: sink.inFlightWaitMs, blockingMs: sink.blockingMs });
+    }
+    subtasks.sort((a, b) => a.nodeId - b.nodeId || a.subtask - b.subtask);
+    return {
+      jobName: this.jobName,
+      state: this.state,
+      startedAt: this.startedAt,
+      uptimeMs,
+      subtasks,
+      waitingForInputMs: this.waitingMs,
+      checkpoints: {
+        completed: this.completed,
+        failed: this.checkpointsFailed,
+        inProgress: this.checkpointInProgress,
+        history: [...this.checkpointHistory],
+      },
+    };
+  }
+
+  /** Node id -> ids of every node reachable downstream of it (the graph does not change while running). */
+  private downstreamNodes(): Map<number, number[]> {
+    if (this.downstream) return this.downstream;
+    const out = new Map<number, number[]>();
+    for (const node of this.graph.nodes) {
+      const seen = new Set<number>();
+      const stack = [node.id];
+      while (stack.length > 0) {
+        for (const e of this.graph.outEdges(stack.pop() as number)) {
+          if (seen.has(e.to)) continue;
+          seen.add(e.to);
+          stack.push(e.to);
+        }
+      }
+      out.set(node.id, [...seen]);
+    }
+    this.downstream = out;
+    return out;
+  }
+
+  private async takeCheckpoint(savepoint: boolean): Promise<string> {
     if (!this.storage) throw new SluiceError('INVALID_CONFIG', 'checkpoints are not configured');
     const id = ++this.checkpointId;
     const sources: Record<string, Record<string, unknown>> = {};

@@ -12,6 +12,7 @@ import { ChannelWatermarks } from './channels.js';
 import { BarrierAligner } from './barrier-aligner.js';
 import { isAsyncBoundary, type AsyncBoundary } from '../operators/async-io-boundary.js';
 import { SluiceError } from '../../errors.js';
+import { timeBusy } from './job-status.js';
 
 /** What the runtime needs of an instance's output beyond the operator's view. */
 export interface InstanceOutput extends Output<unknown> {
@@ -19,6 +20,8 @@ export interface InstanceOutput extends Output<unknown> {
   setIdle(idle: boolean): void;
   emitBarrier?(barrier: Barrier): void;
   emitEnd?(): void;
+  /** Records handed downstream so far (RouterOutput counts them per flushed batch). */
+  readonly recordsOut?: number;
 }
 
 export interface InstanceInfo {
@@ -48,6 +51,10 @@ export class OperatorInstance implements InputReceiver {
   wake: () => void = () => undefined;
   /** All inputs ended while the async operator still had work: finish when it drains. */
   private endDeferred = false;
+  /** Status (job-status.ts): records received, ms in the operator's code, ms the runtime held the input back because this instance was full. */
+  recordsIn = 0;
+  busyMs = 0;
+  blockingMs = 0;
 
   constructor(
     readonly info: InstanceInfo,
@@ -121,6 +128,7 @@ export class OperatorInstance implements InputReceiver {
       this.aligner.enqueue(channel, () => this.receive(values, timestamps, input, channel));
       return;
     }
+    this.recordsIn += values.length;
     this.wrap(() => this.operator.processBatch(values, timestamps, input));
     this.output.flush();
   }
@@ -201,7 +209,7 @@ export class OperatorInstance implements InputReceiver {
   private wrap(fn: () => void): void {
     this.keyed?.enter();
     try {
-      fn();
+      timeBusy(this, fn);
     } catch (err) {
       if (err instanceof SluiceError) throw err;
       const msg = err instanceof Error ? err.message : String(err);

@@ -59,6 +59,8 @@ export class RouterOutput<T> implements Output<T> {
   private rr = 0;
   /** Records dropped because no edge consumes their side output. */
   droppedSide = 0;
+  /** Records handed downstream (main and side outputs), counted per flushed batch. */
+  recordsOut = 0;
   private idle = false;
 
   constructor(
@@ -89,6 +91,7 @@ export class RouterOutput<T> implements Output<T> {
       return;
     }
     if (this.idle) this.setIdle(false);
+    this.recordsOut += n;
     for (const e of this.mainEdges) this.deliver(e, values, timestamps);
   }
 
@@ -148,12 +151,14 @@ export class RouterOutput<T> implements Output<T> {
   private flushMain(): void {
     const [values, timestamps] = this.main.take(this.maxBatch);
     if (this.idle) this.setIdle(false);
+    this.recordsOut += values.length;
     for (const e of this.mainEdges) this.deliver(e, values, timestamps);
   }
 
   private flushSide(tag: string, b: Buffer2): void {
     const [values, timestamps] = b.take(this.maxBatch);
     if (this.idle) this.setIdle(false);
+    this.recordsOut += values.length;
     for (const e of this.sideEdges.get(tag) ?? []) this.deliver(e, values, timestamps);
   }
 

@@ -7,12 +7,20 @@ import type { SinkWriter } from '../sinks/sink.js';
 import type { Barrier, InputReceiver } from './channels.js';
 import { BarrierAligner } from './barrier-aligner.js';
 import { toSluiceError, type SluiceError } from '../../errors.js';
+import { ChannelWatermarks } from './channels.js';
+import { timeBusy } from './job-status.js';
 
 export class SinkInstance implements InputReceiver {
   private readonly inflight: Promise<void>[] = [];
   failure: SluiceError | undefined;
   recordsIn = 0;
   ended = false;
+  /** Status (job-status.ts): ms in `write` calls; ms the runtime waited for writes in flight (all, and at the in-flight limit only). */
+  busyMs = 0;
+  inFlightWaitMs = 0;
+  blockingMs = 0;
+  /** The combined input watermark (sinks do nothing with it; the status shows it). */
+  readonly watermarks: ChannelWatermarks;
   private readonly aligner: BarrierAligner;
   /** Worker runtime: receives the committable of each aligned barrier. */
   onPreCommitted: (sink: SinkInstance, barrier: Barrier, committable: unknown) => void = () => undefined;
@@ -23,6 +31,7 @@ export class SinkInstance implements InputReceiver {
     readonly writer: SinkWriter<unknown>,
     channels: number,
   ) {
+    this.watermarks = new ChannelWatermarks(channels);
     this.aligner = new BarrierAligner(
       channels,
       async (b) => {
@@ -42,7 +51,7 @@ export class SinkInstance implements InputReceiver {
     this.recordsIn += values.length;
     let r: void | Promise<void>;
     try {
-      r = this.writer.write(values, timestamps);
+      r = timeBusy(this, () => this.writer.write(values, timestamps));
     } catch (err) {
       this.failure ??= toSluiceError(err, 'JOB_FAILED');
       return;
@@ -66,8 +75,13 @@ export class SinkInstance implements InputReceiver {
     if (i >= 0) void this.inflight.splice(i, 1);
   }
 
-  receiveWatermark(): void {}
-  receiveIdle(): void {}
+  receiveWatermark(channel: number, watermark: number): void {
+    this.watermarks.update(channel, watermark);
+  }
+
+  receiveIdle(channel: number, idle: boolean): void {
+    this.watermarks.setIdle(channel, idle);
+  }
 
   receiveBarrier(channel: number, barrier: Barrier): void {
     this.aligner.barrier(channel, barrier);
@@ -87,7 +101,11 @@ export class SinkInstance implements InputReceiver {
 
   /** Waits until at most `limit` writes are in flight. */
   async drainTo(limit: number): Promise<void> {
-    while (this.inflight.length > limit) await this.inflight[0];
+    if (this.inflight.length > limit) {
+      const t0 = performance.now();
+      while (this.inflight.length > limit) await this.inflight[0];
+      this.inFlightWaitMs += performance.now() - t0;
+    }
     if (this.failure) throw this.failure;
   }
 }

@@ -11,12 +11,15 @@ import type { Barrier } from './channels.js';
 import { PartitionWatermarks } from '../time/partition-watermarks.js';
 import { MAX_WATERMARK } from '../time/watermark.js';
 import { toSluiceError } from '../../errors.js';
+import { timeBusy } from './job-status.js';
 
 export class SourceInstance {
   readonly positions: Record<string, unknown>;
   private readonly wm: PartitionWatermarks | undefined;
   ended = false;
   recordsOut = 0;
+  /** Status: ms stamping timestamps and watermarks (downstream subtasks excluded). */
+  busyMs = 0;
   private idle = false;
 
   constructor(
@@ -42,6 +45,16 @@ export class SourceInstance {
   }
 
   push(batch: SourceBatch<unknown>): void {
+    timeBusy(this, () => this.pushBatch(batch));
+  }
+
+  /** The watermark emitted so far (-Infinity before the first; the end of input emits the maximum). */
+  get watermark(): number {
+    if (this.ended) return MAX_WATERMARK;
+    return this.wm ? this.wm.current() : Number.NEGATIVE_INFINITY;
+  }
+
+  private pushBatch(batch: SourceBatch<unknown>): void {
     const n = batch.values.length;
     this.positions[batch.partition] = batch.position;
     if (n === 0) return;

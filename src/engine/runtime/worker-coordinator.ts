@@ -3,7 +3,10 @@
 // triggers checkpoints and merges the workers' acknowledgements into one checkpoint file,
 // then tells the sinks to commit. Restores (also at another parallelism) work as in the
 // single-thread runtime: each worker receives the checkpoint and keeps its share.
-// May import: runtime/, checkpoint/, graph/.
+// A Log among the pipeline's resources stays on this thread (it cannot be shared): each worker
+// gets a port to it per Log resource, served here by serveLog, and its topic sources and sinks
+// use the proxy in its place.
+// May import: runtime/, checkpoint/, graph/, sources/topic-log.ts, sources/log-access.ts.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { StreamGraph } from '../graph/stream-graph.js';
 import type { PipelineOptions, RunOptions, WorkerRunOptions } from './job-options.js';
@@ -11,7 +14,11 @@ import type { JobResult } from './job-runner.js';
 import type { FromWorker, ToWorker, WorkerInit, WorkerSnapshot } from './worker-protocol.js';
 import type { CheckpointData } from '../checkpoint/checkpoint-data.js';
 import type { OperatorStateSnapshot } from '../state/types.js';
+import type { LogServer } from './worker-log-server.js';
 import { JobRunner } from './job-runner.js';
+import { serveLog } from './worker-log-server.js';
+import { isTopicLog, logAccessFrom } from '../sources/topic-log.js';
+import { isLogAccess } from '../sources/log-access.js';
 import { CHECKPOINT_FORMAT_VERSION } from '../checkpoint/checkpoint-data.js';
 import { ERROR_CODES, SluiceError, type ErrorCode } from '../../errors.js';
 
@@ -23,6 +30,7 @@ interface Waiter {
 export class WorkerCoordinator {
   private readonly base: JobRunner;
   private workers: Worker[] = [];
+  private logServers: LogServer[] = [];
   private finished = new Set<number>();
   private done = new Map<number, Extract<FromWorker, { t: 'done' }>>();
   private failure: SluiceError | undefined;
@@ -92,6 +100,8 @@ export class WorkerCoordinator {
     } catch (err) {
       await Promise.all(this.workers.map((w) => w.terminate()));
       throw err;
+    } finally {
+      for (const s of this.logServers) s.close();
     }
     this.gatherResults();
     return { jobName: this.jobName, checkpoints: this.completed, restoredFrom: this.base.restoredFrom, metrics: { ...this.metrics }, savepoint };
@@ -109,6 +119,8 @@ export class WorkerCoordinator {
         (ports[j] as [number, MessagePort][]).push([i, ch.port2]);
       }
     const fingerprint = this.graph.nodes.map((n) => n.uid).join('|');
+    const resources = this.options.resources ?? {};
+    const logs = Object.keys(resources).filter((k) => isTopicLog(resources[k]) || isLogAccess(resources[k]));
     const isTs = import.meta.url.endsWith('.ts');
     const entry = new URL(`./worker-entry.${isTs ? 'ts' : 'js'}`, import.meta.url).href;
     // From TypeScript sources the worker must load tsx itself (loader hooks do not follow workers).
@@ -128,9 +140,16 @@ export class WorkerCoordinator {
         restored,
         fingerprint,
         peers: mine.map(([peer]) => peer),
+        logs,
       };
       const portList = mine.map(([, port]) => port);
-      const worker = new Worker(code, { eval: true, workerData: { sluiceWorker: init, ports: portList }, transferList: portList });
+      const logPorts: MessagePort[] = [];
+      for (const name of logs) {
+        const ch = new MessageChannel();
+        this.logServers.push(serveLog(ch.port1, logAccessFrom(resources, 'worker threads', name)));
+        logPorts.push(ch.port2);
+      }
+      const worker = new Worker(code, { eval: true, workerData: { sluiceWorker: init, ports: portList, logPorts }, transferList: [...portList, ...logPorts] });
       worker.on('message', (m: FromWorker) => this.onMessage(i, m));
       worker.on('error', (err) => this.fail(new SluiceError('JOB_FAILED', `worker ${i}: ${err.message}`, { cause: err })));
       worker.on('exit', (code) => {

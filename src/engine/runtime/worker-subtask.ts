@@ -34,6 +34,10 @@ export class WorkerSubtask {
   private halted = false;
   private failure: SluiceError | undefined;
   private wakeFn: (() => void) | undefined;
+  /** An async boundary (async I/O) has completions to drain. */
+  private mail = false;
+  /** Credits of batches received while an async boundary was full: sent once it has room (backpressure to the peer). */
+  private heldCredits: PeerLink[] = [];
   private ctrlChain: Promise<void> = Promise.resolve();
   private expected = 0;
 
@@ -62,12 +66,18 @@ export class WorkerSubtask {
     for (const op of r.operators) {
       op.onAligned = (inst, b) => this.reportOperator(inst, b.id);
       op.onError = (e) => this.fail(e);
+      op.wake = () => {
+        this.mail = true;
+        this.wake();
+      };
     }
     for (const sk of r.sinks) sk.onPreCommitted = (s, b, c) => this.reportSink(s, b.id, c);
     for (const [, link] of this.links) link.port.on('message', (m: PeerMessage) => this.onPeer(link, m));
     this.ctrl.on('message', (m: ToWorker) => this.onCtrl(m));
     try {
       await this.loop();
+      // A commit queued just before `stop` (stop-with-savepoint) completes before the sinks close.
+      await this.ctrlChain;
       if (this.closeRequested) for (const sk of r.sinks) await sk.writer.finish?.();
       await r.closeAll(false);
       this.post({ t: 'done', metrics: { ...r.metrics }, collected: this.collected() });
@@ -113,7 +123,8 @@ export class WorkerSubtask {
       switch (m.t) {
         case 'b':
           target.receive(m.v, m.ts, m.i, m.c);
-          link.port.postMessage({ t: 'C' } satisfies PeerMessage);
+          if (this.runner.asyncBackpressured()) this.heldCredits.push(link);
+          else link.port.postMessage({ t: 'C' } satisfies PeerMessage);
           break;
         case 'w':
           target.receiveWatermark(m.c, m.w);
@@ -193,6 +204,7 @@ export class WorkerSubtask {
       const t = (p.snap.timers[uid] ??= {});
       for (const [name, entries] of Object.entries(inst.keyed.snapshotTimers())) (t[name] ??= []).push(...entries);
     }
+    inst.prepareSnapshot();
     (p.snap.operatorState[uid] ??= {})[inst.info.subtaskIndex] = inst.operatorState.snapshot();
     p.reported.add(inst);
     this.complete(id);
@@ -248,6 +260,13 @@ export class WorkerSubtask {
     while (true) {
       if (this.failure) throw this.failure;
       if (this.stopRequested || this.closeRequested) return;
+      this.mail = false;
+      r.drainAsync();
+      const blocked = r.asyncBackpressured();
+      if (!blocked && this.heldCredits.length > 0) {
+        for (const link of this.heldCredits) link.port.postMessage({ t: 'C' } satisfies PeerMessage);
+        this.heldCredits = [];
+      }
       if (!this.finishedSent && this.allDone()) {
         for (const sk of r.sinks) await sk.drainTo(0);
         this.finishedSent = true;
@@ -255,13 +274,14 @@ export class WorkerSubtask {
       }
       let throttled = false;
       for (const link of this.links.values()) if (link.outstanding > MAX_OUTSTANDING_BATCHES) throttled = true;
-      if (!throttled && !this.halted) for (const src of r.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
+      if (!throttled && !blocked && !this.halted) for (const src of r.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
       let timer: NodeJS.Timeout | undefined;
       const wakeP = new Promise<undefined>((resolve) => {
         this.wakeFn = () => resolve(undefined);
-        timer = setTimeout(() => resolve(undefined), r.pollTimeoutMs);
+        if (this.mail) resolve(undefined);
+        else timer = setTimeout(() => resolve(undefined), r.pollTimeoutMs);
       });
-      const outcome = await Promise.race([...polls.values(), wakeP]);
+      const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
       clearTimeout(timer);
       this.wakeFn = undefined;
       if (outcome && this.halted) polls.delete(outcome.src);

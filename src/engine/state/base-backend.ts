@@ -20,7 +20,7 @@ import {
   ValueStateHandle,
 } from './state-handles.js';
 import type { MergeableHandle } from './state-handles.js';
-import { decodeKeyGroupSnapshot, encodeKeyGroupSnapshot } from './snapshot-format.js';
+import { decodeKeyGroupSnapshot, encodeCellPayload, encodeKeyGroupSnapshot } from './snapshot-format.js';
 import type { SnapshotState } from './snapshot-format.js';
 import { isExpired, isTtlValue, resolveTtl } from './ttl.js';
 import type { TtlValue } from './ttl.js';
@@ -254,7 +254,7 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
   // ---- liveness (TTL) for scans ------------------------------------------------------
 
   /** The payload with expired parts removed, or MISSING when nothing is live. */
-  private livePayload(m: StateMeta, payload: unknown, now: number): unknown {
+  protected livePayload(m: StateMeta, payload: unknown, now: number): unknown {
     const ttl = m.ttl;
     if (!m.ttlWrapped || !ttl) {
       if (m.kind === 'map' && (payload as unknown[]).length === 0) return MISSING;
@@ -301,30 +301,55 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
     const now = this.now();
     const out: KeyGroupSnapshot[] = [];
     for (let kg = start; kg <= end; kg++) {
-      const states: SnapshotState[] = [];
-      for (const m of this.metas.values()) {
-        const cells: unknown[] = [];
-        this.scan(m, kg, (key, ns, payload) => {
-          const live = this.livePayload(m, payload, now);
-          if (live === MISSING) return;
-          let stored = live;
-          if (m.kind === 'map') {
-            const flat: unknown[] = [];
-            for (const [uk, v] of live as Array<[unknown, unknown]>) flat.push(encodeKey(uk), v);
-            stored = flat;
+      let bytes = this.unchangedKeyGroup(kg);
+      if (bytes === undefined) {
+        const states: SnapshotState[] = [];
+        for (const m of this.metas.values()) {
+          const cells: unknown[] = [];
+          this.encodeCells(m, kg, now, cells);
+          if (cells.length > 0) {
+            states.push({ name: m.name, kind: m.kind, ttlMs: m.ttl ? m.ttl.ttlMs : null, wrapped: m.ttlWrapped, cells });
           }
-          cells.push(encodeKey(key), encodeKey(ns), stored);
-        });
-        if (cells.length > 0) {
-          states.push({ name: m.name, kind: m.kind, ttlMs: m.ttl ? m.ttl.ttlMs : null, wrapped: m.ttlWrapped, cells });
         }
+        bytes = states.length > 0 ? encodeKeyGroupSnapshot({ maxParallelism: this.maxParallelism, keyGroup: kg, states }) : null;
+        this.keyGroupEncoded(kg, bytes);
       }
-      if (states.length > 0) {
-        out.push({ keyGroup: kg, maxParallelism: this.maxParallelism, bytes: encodeKeyGroupSnapshot({ maxParallelism: this.maxParallelism, keyGroup: kg, states }) });
-      }
+      if (bytes !== null) out.push({ keyGroup: kg, maxParallelism: this.maxParallelism, bytes });
     }
     return out;
   }
+
+  /**
+   * Appends [keyBytes, nsBytes, payloadBytes] of every live cell of `m` in key group `kg` (the
+   * snapshot format's cells). Backends that can tell unchanged cells override it to reuse
+   * their encodings.
+   */
+  protected encodeCells(m: StateMeta, kg: number, now: number, cells: unknown[]): void {
+    this.scan(m, kg, (key, ns, payload) => {
+      const live = this.livePayload(m, payload, now);
+      if (live === MISSING) return;
+      cells.push(encodeKey(key), encodeKey(ns), encodeCellPayload(this.storedForSnapshot(m, live)));
+    });
+  }
+
+  /** A cell's stored form as the snapshot keeps it (map entries flattened with encoded user keys). */
+  protected storedForSnapshot(m: StateMeta, live: unknown): unknown {
+    if (m.kind !== 'map') return live;
+    const flat: unknown[] = [];
+    for (const [uk, v] of live as Array<[unknown, unknown]>) flat.push(encodeKey(uk), v);
+    return flat;
+  }
+
+  /**
+   * The bytes of key group `kg` from the previous snapshot if nothing in it changed since
+   * (null: it was empty), or undefined to encode it. Backends without change tracking: undefined.
+   */
+  protected unchangedKeyGroup(_kg: number): Uint8Array | null | undefined {
+    return undefined;
+  }
+
+  /** Told the bytes just encoded for `kg` (null: empty), for unchangedKeyGroup to return later. */
+  protected keyGroupEncoded(_kg: number, _bytes: Uint8Array | null): void {}
 
   restore(snapshots: Iterable<KeyGroupSnapshot>): void {
     this.requireOpen();

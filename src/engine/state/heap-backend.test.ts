@@ -1,4 +1,86 @@
 import { createHeapKeyedStateBackend } from './heap-backend.js';
 import { keyedStateBackendCases } from './keyed-state-backend.case.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Packr } from 'msgpackr';
+import { encodeKey } from './key-codec.js';
+import { decodeKeyGroupSnapshot } from './snapshot-format.js';
+import { keyGroupFor } from './key-group.js';
+import { listStateDescriptor, valueStateDescriptor } from './descriptors.js';
+import type { KeyGroupSnapshot } from './types.js';
 
 keyedStateBackendCases('heap backend', (o) => createHeapKeyedStateBackend(o));
+
+
+const byKg = (snaps: KeyGroupSnapshot[]): Map<number, Uint8Array> => new Map(snaps.map((s) => [s.keyGroup, s.bytes]));
+
+test('heap snapshots are incremental: unchanged key groups keep their bytes, changes and mutated reads are captured', () => {
+  const b = createHeapKeyedStateBackend();
+  const v = b.getValueState(valueStateDescriptor<{ n: number }>('v'));
+  const c = b.getValueState(valueStateDescriptor<number>('c'));
+  for (let k = 0; k < 50; k++) {
+    b.setCurrentKey(k);
+    v.update({ n: k });
+    c.update(k);
+  }
+  const first = byKg(b.snapshot());
+  const again = byKg(b.snapshot());
+  assert.equal(again.size, first.size);
+  for (const [kg, bytes] of again) assert.equal(bytes, first.get(kg), 'nothing changed: the same bytes object is reused');
+
+  // A primitive read leaves the key group clean; a write or an object read (mutated in place) does not.
+  b.setCurrentKey(1);
+  assert.equal(c.value(), 1);
+  b.setCurrentKey(2);
+  c.update(200);
+  b.setCurrentKey(3);
+  (v.value() as { n: number }).n = 300;
+  const third = byKg(b.snapshot());
+  const dirty = new Set([keyGroupFor(2, 128), keyGroupFor(3, 128)]);
+  for (const [kg, bytes] of third) {
+    if (dirty.has(kg)) assert.notEqual(bytes, first.get(kg));
+    else assert.equal(bytes, first.get(kg), `key group ${kg} was not touched`);
+  }
+
+  const r = createHeapKeyedStateBackend();
+  r.restore(b.snapshot());
+  const rv = r.getValueState(valueStateDescriptor<{ n: number }>('v'));
+  const rc = r.getValueState(valueStateDescriptor<number>('c'));
+  for (let k = 0; k < 50; k++) {
+    r.setCurrentKey(k);
+    assert.deepEqual(rv.value(), { n: k === 3 ? 300 : k });
+    assert.equal(rc.value(), k === 2 ? 200 : k);
+  }
+  // A removed key disappears from the next snapshot.
+  r.setCurrentKey(7);
+  rv.clear();
+  rc.clear();
+  const s = r.snapshot();
+  const r2 = createHeapKeyedStateBackend();
+  r2.restore(s);
+  r2.setCurrentKey(7);
+  assert.equal(r2.getValueState(valueStateDescriptor<number>('c')).value(), undefined);
+});
+
+test('list appends after a snapshot are in the next one; version 1 snapshots (payload inline) still restore', () => {
+  const b = createHeapKeyedStateBackend();
+  const l = b.getListState(listStateDescriptor<number>('l'));
+  b.setCurrentKey('k');
+  l.add(1);
+  b.snapshot();
+  l.add(2);
+  const r = createHeapKeyedStateBackend();
+  r.restore(b.snapshot());
+  r.setCurrentKey('k');
+  assert.deepEqual([...r.getListState(listStateDescriptor<number>('l')).get()], [1, 2]);
+
+  const packr = new Packr({ useRecords: false, moreTypes: true, structuredClone: true });
+  const kg = keyGroupFor('k', 128);
+  const body = packr.pack({ mp: 128, kg, states: [{ name: 'l', kind: 'list', ttlMs: null, wrapped: false, cells: [encodeKey('k'), encodeKey(null), [5, 6]] }] });
+  const v1 = Buffer.concat([Buffer.from('SLKS', 'latin1'), Buffer.from([1]), body]);
+  assert.deepEqual(decodeKeyGroupSnapshot(v1).states[0]?.cells[2], [5, 6]);
+  const old = createHeapKeyedStateBackend();
+  old.restore([{ keyGroup: kg, maxParallelism: 128, bytes: v1 }]);
+  old.setCurrentKey('k');
+  assert.deepEqual([...old.getListState(listStateDescriptor<number>('l')).get()], [5, 6]);
+});

@@ -5,12 +5,13 @@
 // update of an existing cell allocates nothing. The last KeyEntry looked up is cached per
 // state, and so is the last cell (per key and namespace version), so a read-then-write on
 // the same record does its lookups once.
-// May import: errors, types, base-backend, cell-storage, key-codec.
+// May import: errors, types, base-backend, cell-storage, key-codec, snapshot-format.
 import { BaseKeyedStateBackend } from './base-backend.js';
 import type { CellVisitor } from './base-backend.js';
 import { MISSING } from './cell-storage.js';
 import type { StateMeta } from './cell-storage.js';
-import { heapKeyOf } from './key-codec.js';
+import { encodeKey, heapKeyOf } from './key-codec.js';
+import { encodeCellPayload } from './snapshot-format.js';
 import type { HeapKey } from './key-codec.js';
 import type { KeyedStateBackend, KeyedStateBackendOptions } from './types.js';
 
@@ -18,6 +19,10 @@ interface Cell {
   ns: unknown;
   /** Stored form; for map state a Map userKeyH -> MapEntry. */
   value: unknown;
+  /** Snapshot payload bytes of `value`, valid until the cell is written or handed out as an object. */
+  enc: Uint8Array | undefined;
+  /** encodeKey(ns), computed at the first snapshot. */
+  nsBytes: Uint8Array | undefined;
 }
 
 interface MapEntry {
@@ -28,6 +33,8 @@ interface MapEntry {
 interface KeyEntry {
   key: unknown;
   cells: Map<HeapKey, Cell>;
+  /** encodeKey(key), computed at the first snapshot. */
+  keyBytes: Uint8Array | undefined;
 }
 
 interface HeapStore {
@@ -41,7 +48,27 @@ interface HeapStore {
   cachedCell: Cell | undefined;
 }
 
+/**
+ * Incremental snapshots: a checkpoint re-encodes only what may have changed since the last
+ * one. A key group is dirty once any cell in it is written, removed, or read as an object
+ * (the caller may mutate what it got: values are not copied); a clean key group reuses its
+ * previous bytes, and inside a dirty one each clean cell reuses its payload bytes. State with
+ * TTL is always encoded afresh (expiry changes it without writes).
+ */
 export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
+  private dirty: Uint8Array | undefined;
+  private kgBytes: Array<Uint8Array | null | undefined> = [];
+
+  private touch(): void {
+    (this.dirty ??= new Uint8Array(this.keyGroupRange.end - this.keyGroupRange.start + 1).fill(1))[this.curKg - this.keyGroupRange.start] = 1;
+  }
+
+  /** The cell is about to change or escape as a mutable object: its encodings are stale. */
+  private stale(c: Cell): void {
+    c.enc = undefined;
+    this.touch();
+  }
+
   protected initStore(m: StateMeta): void {
     const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
     const tables: Array<Map<HeapKey, KeyEntry>> = new Array(n);
@@ -77,12 +104,13 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     if (cached !== undefined) return cached;
     let e = this.keyEntry(m);
     if (e === undefined) {
-      e = { key: this.curKey, cells: new Map() };
+      e = { key: this.curKey, cells: new Map(), keyBytes: undefined };
       st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
       st.cachedEntry = e;
     }
-    const c: Cell = { ns: this.curNs, value: init() };
+    const c: Cell = { ns: this.curNs, value: init(), enc: undefined, nsBytes: undefined };
     e.cells.set(this.curNsH, c);
+    this.touch();
     st.cachedCell = c;
     return c;
   }
@@ -94,6 +122,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     if (e === undefined) return;
     if (e.cells.delete(this.curNsH)) {
       st.cachedCell = undefined;
+      this.touch();
       if (e.cells.size === 0) {
         st.tables[this.curKg - this.keyGroupRange.start]!.delete(this.curKeyH);
         st.cachedEntry = undefined;
@@ -102,13 +131,19 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   }
 
   getCell(m: StateMeta): unknown {
-    return this.cell(m)?.value;
+    const c = this.cell(m);
+    if (c === undefined) return undefined;
+    const v = c.value;
+    if (typeof v === 'object' && v !== null) this.stale(c);
+    return v;
   }
 
   putCell(m: StateMeta, stored: unknown): void {
     const c = this.cell(m);
-    if (c !== undefined) c.value = stored;
-    else this.ensureCell(m, () => stored);
+    if (c !== undefined) {
+      c.value = stored;
+      this.stale(c);
+    } else this.ensureCell(m, () => stored);
   }
 
   removeCell(m: StateMeta): void {
@@ -116,14 +151,18 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   }
 
   mapGet(m: StateMeta, userKey: unknown): unknown {
-    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
-    if (map === undefined) return MISSING;
-    const e = map.get(heapKeyOf(userKey));
-    return e === undefined ? MISSING : e.stored;
+    const c = this.cell(m);
+    if (c === undefined) return MISSING;
+    const e = (c.value as Map<HeapKey, MapEntry>).get(heapKeyOf(userKey));
+    if (e === undefined) return MISSING;
+    if (typeof e.stored === 'object' && e.stored !== null) this.stale(c);
+    return e.stored;
   }
 
   mapPut(m: StateMeta, userKey: unknown, stored: unknown): void {
-    const map = this.ensureCell(m, () => new Map<HeapKey, MapEntry>()).value as Map<HeapKey, MapEntry>;
+    const c = this.ensureCell(m, () => new Map<HeapKey, MapEntry>());
+    this.stale(c);
+    const map = c.value as Map<HeapKey, MapEntry>;
     const uh = heapKeyOf(userKey);
     const e = map.get(uh);
     if (e !== undefined) e.stored = stored;
@@ -131,15 +170,20 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   }
 
   mapRemove(m: StateMeta, userKey: unknown): void {
-    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
-    if (map === undefined) return;
-    if (map.delete(heapKeyOf(userKey)) && map.size === 0) this.dropCell(m);
+    const c = this.cell(m);
+    if (c === undefined) return;
+    const map = c.value as Map<HeapKey, MapEntry>;
+    if (!map.delete(heapKeyOf(userKey))) return;
+    this.stale(c);
+    if (map.size === 0) this.dropCell(m);
   }
 
   mapEntries(m: StateMeta): Array<[unknown, unknown]> {
-    const map = this.cell(m)?.value as Map<HeapKey, MapEntry> | undefined;
+    const c = this.cell(m);
     const out: Array<[unknown, unknown]> = [];
-    if (map !== undefined) for (const e of map.values()) out.push([e.key, e.stored]);
+    if (c === undefined) return out;
+    this.stale(c);
+    for (const e of (c.value as Map<HeapKey, MapEntry>).values()) out.push([e.key, e.stored]);
     return out;
   }
 
@@ -164,7 +208,46 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     }
   }
 
+  protected override encodeCells(m: StateMeta, kg: number, now: number, cells: unknown[]): void {
+    const table = (m.store as HeapStore).tables[kg - this.keyGroupRange.start];
+    if (table === undefined) return;
+    const reuse = !m.ttlWrapped;
+    for (const e of table.values()) {
+      for (const c of e.cells.values()) {
+        let enc = reuse ? c.enc : undefined;
+        if (enc === undefined) {
+          let payload = c.value;
+          if (m.kind === 'map') {
+            const entries: Array<[unknown, unknown]> = [];
+            for (const me of (c.value as Map<HeapKey, MapEntry>).values()) entries.push([me.key, me.stored]);
+            payload = entries;
+          }
+          const live = this.livePayload(m, payload, now);
+          if (live === MISSING) continue;
+          enc = encodeCellPayload(this.storedForSnapshot(m, live));
+          if (reuse) c.enc = enc;
+        }
+        cells.push((e.keyBytes ??= encodeKey(e.key)), (c.nsBytes ??= encodeKey(c.ns)), enc);
+      }
+    }
+  }
+
+  protected override unchangedKeyGroup(kg: number): Uint8Array | null | undefined {
+    const i = kg - this.keyGroupRange.start;
+    if (this.dirty === undefined || this.dirty[i] === 1) return undefined;
+    for (const m of this.metas.values()) if (m.ttlWrapped) return undefined;
+    return this.kgBytes[i];
+  }
+
+  protected override keyGroupEncoded(kg: number, bytes: Uint8Array | null): void {
+    const i = kg - this.keyGroupRange.start;
+    this.kgBytes[i] = bytes;
+    (this.dirty ??= new Uint8Array(this.keyGroupRange.end - this.keyGroupRange.start + 1).fill(1))[i] = 0;
+  }
+
   protected clearAll(): void {
+    this.dirty = undefined;
+    this.kgBytes = [];
     for (const m of this.metas.values()) {
       const st = m.store as HeapStore;
       for (const t of st.tables) t.clear();

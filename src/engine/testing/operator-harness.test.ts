@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keyedProcessHarness, keyedBroadcastProcessHarness, processHarness } from './test-harness.js';
+import { keyedCoProcessHarness, keyedProcessHarness, keyedBroadcastProcessHarness, processHarness } from './test-harness.js';
 import { valueStateDescriptor, mapStateDescriptor } from '../state/descriptors.js';
 import { outputTag } from '../api/output-tag.js';
 import type { KeyedProcessFunction } from '../api/functions.js';
@@ -126,4 +126,26 @@ test('process harness: non-keyed function with side output', () => {
     { value: 30, timestamp: 30 },
   ]);
   assert.deepEqual(h.sideOutputValues(even), [2, 4]);
+});
+
+test('finish() ends every input: a two-input operator sees the final watermark and fires its timers', () => {
+  const h = keyedCoProcessHarness<string, string, number, string>(
+    {
+      processElement1(v, ctx) {
+        ctx.timerService.registerEventTimeTimer(1_000_000);
+        void v;
+      },
+      processElement2() {},
+      onTimer(ts, ctx, out) {
+        out.collect(`${ctx.getCurrentKey()}@${ts}`);
+      },
+    },
+    (s) => s,
+    (n) => String(n),
+  );
+  h.processElement('a', 5, 0).processElement(7, 6, 1);
+  h.processWatermark(2_000_000, 0);
+  assert.deepEqual(h.outputValues(), [], 'input 1 still holds the watermark back');
+  h.finish();
+  assert.deepEqual(h.outputValues(), ['a@1000000']);
 });

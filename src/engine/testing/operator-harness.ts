@@ -68,12 +68,15 @@ export class OperatorHarness<OUT> {
   private readonly keyed: KeyedServicesImpl | undefined;
   readonly metrics: Record<string, number> = {};
 
+  private readonly inputs: number;
+
   constructor(operator: StreamOperator<OUT>, options: HarnessOptions = {}) {
     this.clock = options.clock ?? new ManualClock(0);
     const maxP = options.maxParallelism ?? DEFAULT_MAX_PARALLELISM;
     const p = options.parallelism ?? 1;
     const s = options.subtaskIndex ?? 0;
     const inputs = options.inputs ?? options.keySelectors?.length ?? 1;
+    this.inputs = inputs;
     if (options.keySelectors) {
       const range = keyGroupRangeFor(s, p, maxP);
       const backend = (options.stateBackend ?? heapStateBackend())({ maxParallelism: maxP, keyGroupRange: range, clock: () => this.clock.now(), operatorUid: 'harness', subtaskIndex: s });
@@ -211,9 +214,9 @@ export class OperatorHarness<OUT> {
     };
   }
 
-  /** End of input: final watermark, finish(). */
+  /** End of input: the final watermark on every input, then finish(). */
   finish(): this {
-    this.instance.receiveWatermark(0, Number.POSITIVE_INFINITY);
+    for (let i = 0; i < this.inputs; i++) this.instance.receiveWatermark(i, Number.POSITIVE_INFINITY);
     this.instance.finish();
     return this;
   }

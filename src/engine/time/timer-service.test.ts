@@ -91,3 +91,45 @@ test('snapshot and restore keep every live timer', () => {
     ['p:x', 9, null],
   ]);
 });
+
+test('property: timers dedupe by key VALUE (object keys too), deletes apply, and a snapshot restores the same live set', () => {
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.tuple(fc.boolean(), fc.constantFrom<unknown>('a', 1, { u: 1 }, ['x', 2]), fc.constantFrom<string | null>(null, 'w1', 'w2'), fc.integer({ min: 0, max: 5 })),
+        { maxLength: 80 },
+      ),
+      (ops) => {
+        const fired: [string, number, unknown][] = [];
+        const { svc, setKey } = service(fired);
+        const model = new Map<string, [unknown, string | null, number]>();
+        for (const [del, key, ns, t] of ops) {
+          // A fresh object per call: equality must be by value, not identity.
+          const k = typeof key === 'object' ? structuredClone(key) : key;
+          setKey(k);
+          const id = `${JSON.stringify(key)}|${ns}|${t}`;
+          if (del) {
+            svc.deleteEventTimeTimer(ns, t);
+            model.delete(id);
+          } else {
+            svc.registerEventTimeTimer(ns, t);
+            if (!model.has(id)) model.set(id, [key, ns, t]);
+          }
+        }
+        assert.equal(svc.timerCount().event, model.size);
+        const snap = new Map<number, TimerEntry[]>();
+        svc.snapshot(snap);
+        const restoredFired: [string, number, unknown][] = [];
+        const r = service(restoredFired);
+        r.svc.restore([...snap.values()].flat());
+        assert.equal(r.svc.timerCount().event, model.size);
+        svc.advanceWatermark(10);
+        r.svc.advanceWatermark(10);
+        assert.equal(fired.length, model.size);
+        const norm = (f: [string, number, unknown][]) => f.map(([k, t, ns]) => `${k}|${String(ns)}|${t}`).sort();
+        assert.deepEqual(norm(restoredFired), norm(fired));
+        assert.deepEqual(fired.map((f) => f[1]), [...fired.map((f) => f[1])].sort((x, y) => x - y));
+      },
+    ),
+  );
+});

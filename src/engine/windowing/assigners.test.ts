@@ -165,3 +165,25 @@ test('short assigner names build the same event-time assigners as the Flink name
   assert.ok(session('30m') instanceof EventTimeSessionWindows);
   assert.ok(globalWindow() instanceof GlobalWindows);
 });
+
+test('property: the sliding assigner reuses windows between records yet always answers as a fresh computation', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 50 }),
+      fc.integer({ min: 1, max: 20 }),
+      fc.array(fc.integer({ min: -500, max: 500 }), { minLength: 1, maxLength: 60 }),
+      (size, slide, stamps) => {
+        const offset = slide > 1 ? 1 : 0;
+        const a = SlidingEventTimeWindows.of(size, slide, offset);
+        for (const ts of stamps) {
+          const expected: string[] = [];
+          for (let s = windowStartWithOffset(ts, offset, slide); s > ts - size; s -= slide) expected.push(`${s}:${s + size}`);
+          assert.deepEqual(
+            a.assignWindows(null, ts).map((w) => w.id),
+            expected,
+          );
+        }
+      },
+    ),
+  );
+});

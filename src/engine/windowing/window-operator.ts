@@ -83,6 +83,8 @@ export class WindowOperator<T, K, W extends Window, R, OUT>
   window!: W;
   private mergedWindows: readonly W[] = [];
   private lastTimerWindow: W | undefined;
+  /** The last event-time timer the trigger registered for `window` during onElement (NaN: none). */
+  private triggerTimer = Number.NaN;
   /**
    * Merging sets by the snapshot object last stored for their key: a backend that hands back
    * the stored object itself (the heap) lets the next record of the key reuse the parsed set
@@ -188,10 +190,13 @@ export class WindowOperator<T, K, W extends Window, R, OUT>
     this.backend.setCurrentNamespace(stateWindow.id);
     this.contents.add(element);
     this.window = window;
+    this.triggerTimer = Number.NaN;
     const result = this.config.trigger.onElement(element, timestamp, window, this);
     if (isFire(result)) this.emitWindow(window, stateWindow);
     if (isPurge(result)) this.purge(window, stateWindow);
-    this.registerCleanupTimer(window);
+    // The default trigger just registered the same timer (end of window, no lateness): once is enough.
+    const cleanup = this.cleanupTime(window);
+    if (cleanup !== this.triggerTimer || !this.config.assigner.isEventTime()) this.registerCleanupTimer(window);
   }
 
   private onWindowsMerged(result: W, merged: readonly W[], stateResult: W, mergedState: readonly W[]): void {
@@ -369,10 +374,12 @@ export class WindowOperator<T, K, W extends Window, R, OUT>
   }
 
   registerEventTimeTimer(time: number): void {
+    this.triggerTimer = time;
     this.timers.registerEventTimeTimer(this.window.id, time);
   }
 
   deleteEventTimeTimer(time: number): void {
+    if (time === this.triggerTimer) this.triggerTimer = Number.NaN;
     this.timers.deleteEventTimeTimer(this.window.id, time);
   }
 

@@ -6,8 +6,14 @@
 // retriable SCHEMA_NOT_FOUND while the schema is fetched in the background; sources that can
 // wait call decodeAsync. Every failure is a typed SluiceError with details, so the engine can
 // dead-letter the record.
+// Hot path (per record, see bench/formats): no registry call, no intermediate payload buffer.
+// Avro encodes straight after its header in a shared scratch buffer and copies out once;
+// Protobuf writes header and message into one reused protobufjs Writer and copies out once;
+// decoders read the payload in place after the header; per-schema lookups (Avro resolvers,
+// Protobuf message types per index path) are cached, with the usual single `0` index byte
+// taking a one-Map-lookup path.
 import type avro from 'avsc';
-import type protobuf from 'protobufjs';
+import protobuf from 'protobufjs';
 import { SluiceError } from '../../errors.js';
 import type { Format } from '../../engine/formats/format.js';
 import type { ParsedAvro } from '../avro/avro-provider.js';
@@ -15,8 +21,9 @@ import type { ParsedJsonSchema } from '../json/json-provider.js';
 import { messageAt, messageIndexes, type ParsedProtobuf } from '../protobuf/protobuf-provider.js';
 import { parseSchema } from '../providers.js';
 import type { ParsedSchema, SchemaReference, SchemaType } from '../types.js';
+import { withEnumNumbers } from './protobuf-enum-numbers.js';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.js';
-import { decodeEnvelope, encodeEnvelope } from './wire-format.js';
+import { decodeEnvelope, envelopeHeader, HEADER_SIZE, readSchemaId } from './wire-format.js';
 
 export interface SchemaFormatOptions {
   /** A shared client (recommended: its caches are then shared) or how to make one. */
@@ -74,10 +81,11 @@ abstract class BaseSchemaFormat<T, P extends ParsedSchema> implements SchemaForm
       this.own = parsed;
     }
     this.writers.set(this.schemaId, this.own);
-    this.opened();
+    this.opened(this.own, this.schemaId);
   }
 
-  protected opened(): void {}
+  /** After every (re)open: subclasses derive their per-schema caches from the own schema here. */
+  protected abstract opened(own: P, id: number): void;
 
   private checkType(t: SchemaType): void {
     if (t !== this.schemaType)
@@ -97,23 +105,23 @@ abstract class BaseSchemaFormat<T, P extends ParsedSchema> implements SchemaForm
 
   decode(bytes: Buffer): T {
     this.requireOpen();
-    const env = decodeEnvelope(bytes, this.schemaType === 'PROTOBUF');
-    const writer = this.writers.get(env.schemaId);
+    const id = readSchemaId(bytes);
+    const writer = this.writers.get(id);
     if (!writer) {
-      this.fetchWriter(env.schemaId).catch(() => undefined);
-      throw new SluiceError('SCHEMA_NOT_FOUND', `writer schema ${env.schemaId} is not cached yet`, {
+      this.fetchWriter(id).catch(() => undefined);
+      throw new SluiceError('SCHEMA_NOT_FOUND', `writer schema ${id} is not cached yet`, {
         retriable: true,
-        details: { schemaId: env.schemaId, subject: this.options.subject },
+        details: { schemaId: id, subject: this.options.subject },
       });
     }
-    return this.decodeWith(writer, env.schemaId, env.payload, env.messageIndexes);
+    return this.decodeWith(writer, id, bytes);
   }
 
   async decodeAsync(bytes: Buffer): Promise<T> {
     this.requireOpen();
-    const env = decodeEnvelope(bytes, this.schemaType === 'PROTOBUF');
-    const writer = this.writers.get(env.schemaId) ?? (await this.fetchWriter(env.schemaId));
-    return this.decodeWith(writer, env.schemaId, env.payload, env.messageIndexes);
+    const id = readSchemaId(bytes);
+    const writer = this.writers.get(id) ?? (await this.fetchWriter(id));
+    return this.decodeWith(writer, id, bytes);
   }
 
   private fetchWriter(id: number): Promise<P> {
@@ -143,85 +151,179 @@ abstract class BaseSchemaFormat<T, P extends ParsedSchema> implements SchemaForm
   }
 
   protected abstract encodeWith(own: P, id: number, value: T): Buffer;
-  protected abstract decodeWith(writer: P, id: number, payload: Buffer, indexes: number[] | undefined): T;
+  /** `bytes` is the whole record; its header (magic + id) is already checked. */
+  protected abstract decodeWith(writer: P, id: number, bytes: Buffer): T;
 }
+
+/** Scratch buffers above this size are not kept between records (one huge value must not pin memory). */
+const MAX_KEPT_SCRATCH = 1024 * 1024;
+// Shared by every Avro format: encode is synchronous and copies out before returning.
+let avroScratch = Buffer.allocUnsafe(64 * 1024);
 
 class AvroFormat<T> extends BaseSchemaFormat<T, ParsedAvro> {
   readonly schemaType = 'AVRO' as const;
   readonly name = 'avro';
-  private readonly resolvers = new Map<number, ReturnType<avro.Type["createResolver"]>>();
+  private readonly resolvers = new Map<number, ReturnType<avro.Type['createResolver']>>();
 
-  protected encodeWith(own: ParsedAvro, id: number, value: T): Buffer {
-    let payload: Buffer;
-    try {
-      payload = own.avscType.toBuffer(value);
-    } catch (err) {
-      throw new SluiceError('INVALID_ARGUMENT', `value does not match Avro schema ${id}: ${(err as Error).message}`, { cause: err, details: { schemaId: id } });
-    }
-    return encodeEnvelope(id, payload);
+  protected opened(): void {
+    this.resolvers.clear();
   }
 
-  protected decodeWith(writer: ParsedAvro, id: number, payload: Buffer): T {
-    const reader = this.own as ParsedAvro;
-    try {
-      if (id === this.schemaId) return reader.avscType.fromBuffer(payload) as T;
-      let resolver = this.resolvers.get(id);
+  protected encodeWith(own: ParsedAvro, id: number, value: T): Buffer {
+    const type = own.avscType;
+    let buf = avroScratch;
+    for (;;) {
+      buf[0] = 0;
+      buf.writeInt32BE(id, 1);
+      let end: number;
+      try {
+        end = type.encode(value, buf, HEADER_SIZE);
+      } catch (err) {
+        throw new SluiceError('INVALID_ARGUMENT', `value does not match Avro schema ${id}: ${(err as Error).message}`, { cause: err, details: { schemaId: id } });
+      }
+      if (end >= 0) {
+        if (buf !== avroScratch) return end === buf.length ? buf : buf.subarray(0, end);
+        const out = Buffer.allocUnsafe(end);
+        buf.copy(out, 0, 0, end);
+        return out;
+      }
+      // too small: avsc returns minus the bytes missing; retry in a buffer of the exact size
+      const need = buf.length - end;
+      if (need <= MAX_KEPT_SCRATCH) buf = avroScratch = Buffer.allocUnsafe(Math.max(need, Math.min(2 * buf.length, MAX_KEPT_SCRATCH)));
+      else buf = Buffer.allocUnsafe(need); // a one-off: encoded in place and returned as is
+    }
+  }
+
+  protected decodeWith(writer: ParsedAvro, id: number, bytes: Buffer): T {
+    const reader = (this.own as ParsedAvro).avscType;
+    let resolver: avro.Resolver | undefined;
+    if (id !== this.schemaId) {
+      resolver = this.resolvers.get(id);
       if (!resolver) {
-        resolver = reader.avscType.createResolver(writer.avscType);
+        try {
+          resolver = reader.createResolver(writer.avscType);
+        } catch (err) {
+          throw failed('UNDECODABLE_PAYLOAD', `Avro writer schema ${id} cannot be read as the reader schema: ${(err as Error).message}`, { schemaId: id }, err);
+        }
         this.resolvers.set(id, resolver);
       }
-      return reader.avscType.fromBuffer(payload, resolver) as T;
+    }
+    let res: { value: unknown; offset: number };
+    try {
+      res = reader.decode(bytes, HEADER_SIZE, resolver);
     } catch (err) {
       throw failed('UNDECODABLE_PAYLOAD', `Avro payload with writer schema ${id} does not decode: ${(err as Error).message}`, { schemaId: id }, err);
     }
+    if (res.offset !== bytes.length) {
+      const why = res.offset < 0 ? 'truncated buffer' : `trailing data (${bytes.length - res.offset} bytes)`;
+      throw failed('UNDECODABLE_PAYLOAD', `Avro payload with writer schema ${id} does not decode: ${why}`, { schemaId: id });
+    }
+    return res.value as T;
   }
 }
+
+const FIRST_MESSAGE: readonly number[] = Object.freeze([0]);
+const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, bytes: Buffer as unknown as StringConstructor };
 
 class ProtobufFormat<T> extends BaseSchemaFormat<T, ParsedProtobuf> {
   readonly schemaType = 'PROTOBUF' as const;
   readonly name = 'protobuf';
   private message: protobuf.Type | undefined;
-  private indexes: number[] = [0];
+  /** Magic, id and message indexes of the own message: the same bytes before every payload. */
+  private header: Buffer = Buffer.alloc(0);
+  /** Reused across records; replaced when an encode fails midway or it grew past MAX_KEPT_SCRATCH. */
+  private writer: protobuf.Writer = protobuf.Writer.create();
+  /** Reading type per writer schema id, for the usual message index [0]. */
+  private readonly firstTypes = new Map<number, protobuf.Type>();
+  /** Reading type per `id:i.j.k` for other index paths. */
+  private readonly pathTypes = new Map<string, protobuf.Type>();
 
-  protected override opened(): void {
-    const own = this.own as ParsedProtobuf;
+  protected opened(own: ParsedProtobuf, id: number): void {
+    this.firstTypes.clear();
+    this.pathTypes.clear();
     const wanted = this.options.messageName;
+    let indexes: number[];
     if (wanted === undefined) {
       this.message = own.messages[0];
       if (!this.message) throw new SluiceError('SCHEMA_INVALID', `schema of ${this.options.subject} declares no message`);
-      this.indexes = [0];
+      indexes = [0];
     } else {
-      this.indexes = messageIndexes(own, wanted);
-      this.message = messageAt(own, this.indexes);
+      indexes = messageIndexes(own, wanted);
+      this.message = messageAt(own, indexes);
     }
+    this.header = envelopeHeader(id, indexes);
   }
 
   protected encodeWith(_own: ParsedProtobuf, id: number, value: T): Buffer {
     const type = this.message as protobuf.Type;
-    const problem = type.verify(value as Record<string, unknown>);
-    if (problem) throw new SluiceError('INVALID_ARGUMENT', `value does not match message ${type.fullName}: ${problem}`, { details: { schemaId: id } });
-    return encodeEnvelope(id, type.encode(type.fromObject(value as Record<string, unknown>)).finish(), this.indexes);
+    // protobufjs' encode coerces rather than rejects ("abc" in an int field is written as 0),
+    // so the generated verifier is the check that keeps bad values out; once it passes, the
+    // plain object encodes as is (fromObject would only copy it).
+    let v = value as Record<string, unknown>;
+    const problem = type.verify(v);
+    if (problem) {
+      // values as decode returns them name their enums; the verifier wants numbers
+      const numbered = withEnumNumbers(type, v) as Record<string, unknown>;
+      if (numbered === v || type.verify(numbered))
+        throw new SluiceError('INVALID_ARGUMENT', `value does not match message ${type.fullName}: ${problem}`, { details: { schemaId: id } });
+      v = numbered;
+    }
+    const w = this.writer;
+    w.reset();
+    w.raw(this.header);
+    try {
+      type.encode(v, w);
+    } catch (err) {
+      this.writer = protobuf.Writer.create(); // may hold half-open forks
+      throw new SluiceError('INVALID_ARGUMENT', `value does not encode as message ${type.fullName}: ${(err as Error).message}`, { cause: err, details: { schemaId: id } });
+    }
+    const out = w.finish() as Buffer; // exact-size copy (a Buffer under Node)
+    if (w.buf.length > MAX_KEPT_SCRATCH) this.writer = protobuf.Writer.create();
+    return out;
   }
 
-  protected decodeWith(writer: ParsedProtobuf, id: number, payload: Buffer, indexes: number[] | undefined): T {
+  protected decodeWith(writer: ParsedProtobuf, id: number, bytes: Buffer): T {
+    let type: protobuf.Type;
+    let start: number;
+    let indexes: readonly number[] = FIRST_MESSAGE;
+    if (bytes.length > HEADER_SIZE && bytes[HEADER_SIZE] === 0) {
+      start = HEADER_SIZE + 1;
+      type = this.firstTypes.get(id) ?? this.readingType(writer, id, FIRST_MESSAGE, this.firstTypes, id);
+    } else {
+      const env = decodeEnvelope(bytes, true);
+      indexes = env.messageIndexes ?? FIRST_MESSAGE;
+      start = bytes.length - env.payload.length;
+      const key = `${id}:${indexes.join('.')}`;
+      type = this.pathTypes.get(key) ?? this.readingType(writer, id, indexes, this.pathTypes, key);
+    }
     try {
-      const writerType = messageAt(writer, indexes ?? [0]);
-      // read as the own (reader) message of the same name when there is one: field numbers bind them
-      const own = this.own as ParsedProtobuf;
-      let type = writerType;
-      if (id !== this.schemaId) {
-        try {
-          const mine = own.root.lookupType(writerType.fullName);
-          if (mine) type = mine;
-        } catch {
-          type = writerType;
-        }
-      }
-      const msg = type.decode(payload);
-      return type.toObject(msg, { longs: Number, enums: String, defaults: true, bytes: Buffer as unknown as StringConstructor }) as T;
+      const r = protobuf.Reader.create(bytes);
+      r.pos = start;
+      return type.toObject(type.decode(r), TO_OBJECT) as T;
     } catch (err) {
       throw failed('UNDECODABLE_PAYLOAD', `Protobuf payload with writer schema ${id} does not decode: ${(err as Error).message}`, { schemaId: id, messageIndexes: indexes }, err);
     }
+  }
+
+  /** The writer's message at `indexes`, read as the own (reader) message of the same name when there is one: field numbers bind them. */
+  private readingType<K>(writer: ParsedProtobuf, id: number, indexes: readonly number[], cache: Map<K, protobuf.Type>, key: K): protobuf.Type {
+    let writerType: protobuf.Type;
+    try {
+      writerType = messageAt(writer, indexes);
+    } catch (err) {
+      throw failed('UNDECODABLE_PAYLOAD', `Protobuf message indexes ${indexes.join(',')} not in writer schema ${id}`, { schemaId: id, messageIndexes: indexes }, err);
+    }
+    let type = writerType;
+    if (id !== this.schemaId) {
+      try {
+        const mine = (this.own as ParsedProtobuf).root.lookupType(writerType.fullName);
+        if (mine) type = mine;
+      } catch {
+        type = writerType;
+      }
+    }
+    cache.set(key, type);
+    return type;
   }
 }
 
@@ -229,17 +331,30 @@ class JsonSchemaFormat<T> extends BaseSchemaFormat<T, ParsedJsonSchema> {
   readonly schemaType = 'JSON' as const;
   readonly name = 'json-schema';
 
+  protected opened(): void {}
+
   protected encodeWith(own: ParsedJsonSchema, id: number, value: T): Buffer {
     const validate = own.validator();
     if (!validate(value))
       throw new SluiceError('INVALID_ARGUMENT', `value does not match JSON schema ${id}: ${JSON.stringify(validate.errors?.slice(0, 3))}`, { details: { schemaId: id } });
-    return encodeEnvelope(id, Buffer.from(JSON.stringify(value), 'utf8'));
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch (err) {
+      throw new SluiceError('INVALID_ARGUMENT', `value is not JSON-serialisable: ${(err as Error).message}`, { cause: err, details: { schemaId: id } });
+    }
+    if (text === undefined) throw new SluiceError('INVALID_ARGUMENT', 'value is not JSON-serialisable (undefined or a function)', { details: { schemaId: id } });
+    const out = Buffer.allocUnsafe(HEADER_SIZE + Buffer.byteLength(text, 'utf8'));
+    out[0] = 0;
+    out.writeInt32BE(id, 1);
+    out.write(text, HEADER_SIZE, 'utf8');
+    return out;
   }
 
-  protected decodeWith(writer: ParsedJsonSchema, id: number, payload: Buffer): T {
+  protected decodeWith(writer: ParsedJsonSchema, id: number, bytes: Buffer): T {
     let value: unknown;
     try {
-      value = JSON.parse(payload.toString('utf8'));
+      value = JSON.parse(bytes.toString('utf8', HEADER_SIZE));
     } catch (err) {
       throw failed('UNDECODABLE_PAYLOAD', `JSON payload with writer schema ${id} is not JSON`, { schemaId: id }, err);
     }

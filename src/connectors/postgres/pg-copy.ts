@@ -1,0 +1,100 @@
+// COPY .. FROM STDIN over an ordinary pg.Client. pg answers a CopyInResponse with CopyFail
+// ("no source stream") unless the query object sends the data itself, which a Submittable
+// may do: it gets the connection and pg hands it the protocol events. This one sends the
+// whole payload (already encoded, held in memory by the sink anyway) as CopyData messages,
+// then CopyDone, and resolves with the server's row count. It is ~80 lines, so the sink does
+// not take the pg-copy-streams dependency for a Node-stream interface it would not use.
+// May import: pg (types).
+import type pg from 'pg';
+
+/** Bytes per CopyData message: big enough to keep per-message overhead negligible. */
+const CHUNK = 256 * 1024;
+
+interface CopyConnection {
+  query(text: string): void;
+  sendCopyFromChunk(chunk: Buffer): void;
+  endCopyFrom(): void;
+  sendCopyFail(message: string): void;
+}
+
+class CopyFromStdin implements pg.Submittable {
+  private error: Error | undefined;
+  private rowCount = 0;
+  private settled = false;
+  callback: ((err: Error | undefined, rows?: number) => void) | undefined;
+
+  constructor(
+    private readonly text: string,
+    private readonly payload: readonly string[],
+    done: (err: Error | undefined, rows?: number) => void,
+  ) {
+    this.callback = done;
+  }
+
+  submit(connection: pg.Connection): void {
+    (connection as unknown as CopyConnection).query(this.text);
+  }
+
+  handleCopyInResponse(connection: pg.Connection): void {
+    const c = connection as unknown as CopyConnection;
+    // Strings are joined into CHUNK-sized buffers: one socket write per chunk, not per row batch.
+    let pending: string[] = [];
+    let size = 0;
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      c.sendCopyFromChunk(Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''), 'utf8'));
+      pending = [];
+      size = 0;
+    };
+    for (const s of this.payload) {
+      if (s.length === 0) continue;
+      if (s.length >= CHUNK) {
+        flush();
+        c.sendCopyFromChunk(Buffer.from(s, 'utf8'));
+        continue;
+      }
+      pending.push(s);
+      size += s.length;
+      if (size >= CHUNK) flush();
+    }
+    flush();
+    c.endCopyFrom();
+  }
+
+  handleCommandComplete(msg: { text?: string }): void {
+    const m = /^COPY (\d+)/.exec(msg.text ?? '');
+    if (m) this.rowCount = Number(m[1]);
+  }
+
+  handleError(err: Error): void {
+    this.error ??= err;
+    this.finish(); // pg forgets the active query on an error; ReadyForQuery may not reach us
+  }
+
+  handleReadyForQuery(): void {
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.callback?.(this.error, this.error ? undefined : this.rowCount);
+  }
+
+  // Protocol events a COPY FROM never produces; pg calls them on the active query regardless.
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyData(): void {}
+}
+
+/**
+ * Runs `sql` (a `COPY .. FROM STDIN` statement) sending `payload` (COPY text, rows ending in
+ * newlines, concatenated in order) and resolves with the number of rows copied.
+ */
+export function copyFrom(client: pg.Client, sql: string, payload: readonly string[]): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    client.query(new CopyFromStdin(sql, payload, (err, rows) => (err ? reject(err) : resolve(rows ?? 0))));
+  });
+}
