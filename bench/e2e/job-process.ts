@@ -10,13 +10,14 @@
 // Prints "e2e job listening on 127.0.0.1:PORT" once the broker listens and the job's topics
 // exist, then one JSON stats line every 200 ms ({"stat":1,"t","end","in","cp"}) so the
 // benchmark can follow the job's lag. SIGTERM stops it gracefully.
-// May import: src/log, src/broker, examples/clickstream/job.ts, node built-ins.
+// May import: src/log, src/broker, examples/clickstream/job.ts, ./echo-topic.ts, node built-ins.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { Log } from '../../src/log/log.js';
 import { Broker } from '../../src/broker/server.js';
 import { buildClickstreamJob, CLICKSTREAM_TOPICS } from '../../examples/clickstream/job.js';
+import { ECHO_TOPIC } from './echo-topic.js';
 
 const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, 'checkpoint-every': { type: 'string', default: '0' } } });
 const dataDir = values['data-dir'];
@@ -29,6 +30,7 @@ if (dataDir === undefined || !Number.isInteger(checkpointEvery) || checkpointEve
 // The demo's log settings: flushed every 200 ms (reads do not wait for it; acks=all does).
 const log = await Log.open({ dataDir, flush: { mode: 'interval', intervalMs: 200 } });
 await log.createTopic(CLICKSTREAM_TOPICS.clicks, 1);
+await log.createTopic(ECHO_TOPIC, 1);
 const broker = await Broker.start({ log, ownsLog: false, port: 0 });
 const job = buildClickstreamJob({
   resources: { log },

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseBenchFlags, median, Reporter } from '../lib/runner.js';
 import { CLICKSTREAM_TOPICS } from '../../examples/clickstream/job.js';
 import { Child } from './child.js';
+import { ECHO_TOPIC } from './echo-topic.js';
 import { ResultsConsumer, epochNow } from './results-consumer.js';
 import type { Isolation, Path } from './results-consumer.js';
 
@@ -20,7 +21,7 @@ const rep = new Reporter('e2e', flags);
 
 const TARGET_P99_MS = 100;
 const REFERENCE_RATE = 10_000;
-const TOPICS = { late: CLICKSTREAM_TOPICS.late, dlq: `${CLICKSTREAM_TOPICS.clicks}.dlq`, pageViews: CLICKSTREAM_TOPICS.pageViews };
+const TOPICS = { late: CLICKSTREAM_TOPICS.late, dlq: `${CLICKSTREAM_TOPICS.clicks}.dlq`, pageViews: CLICKSTREAM_TOPICS.pageViews, echo: ECHO_TOPIC };
 
 interface Mode {
   key: string;
@@ -33,7 +34,7 @@ interface Mode {
 const CONFIG = flags.quick
   ? { runs: 1, warmupMs: 2000, measureMs: 5000 }
   : { runs: 3, warmupMs: 5000, measureMs: 20_000 };
-const MODES: Mode[] = [
+const ALL_MODES: Mode[] = [
   {
     key: 'no-checkpoints',
     checkpointMs: 0,
@@ -42,6 +43,10 @@ const MODES: Mode[] = [
   },
   { key: 'exactly-once-2s', checkpointMs: 2000, isolations: ['read_committed', 'read_uncommitted'], rates: [REFERENCE_RATE] },
 ];
+// For profiling and debugging one case: SLUICE_E2E_MODES=no-checkpoints SLUICE_E2E_RATES=20000.
+const onlyModes = process.env.SLUICE_E2E_MODES?.split(',');
+const onlyRates = process.env.SLUICE_E2E_RATES?.split(',').map(Number);
+const MODES = ALL_MODES.filter((m) => !onlyModes || onlyModes.includes(m.key)).map((m) => (onlyRates ? { ...m, rates: onlyRates } : m));
 
 const say = (msg: string): void => {
   if (!flags.json) console.error(`  .. ${msg}`);
@@ -68,8 +73,13 @@ interface PhaseResult {
   jobCores: number;
   latency: Map<string, Latency>;
   missingProbes: number;
+  /** Checkpoints completed per second over the measured interval. */
+  checkpointsPerSec: number;
   windowFirst: number;
   windowLast: number;
+  /** Offered rate reached, backlog bounded, every probe visible (at any latency). */
+  keepsUp: boolean;
+  /** keepsUp and p99 < 100 ms. */
   pass: boolean;
   why: string;
 }
@@ -78,6 +88,7 @@ interface Stat {
   t: number;
   end: number;
   in: number;
+  cp: number;
 }
 
 const latencyKey = (p: Path, iso: Isolation): string => `${p}|${iso}`;
@@ -116,10 +127,10 @@ async function runMode(mode: Mode, run: number): Promise<PhaseResult[]> {
       const cpuTimers = [from, to].map((at) => setTimeout(() => cpu.push(job.cpuSeconds()), Math.max(0, at - epochNow())));
       const doneLine = await producer.waitFor((l) => l.startsWith('{"done"'), totalMs + 60_000, 'the run to end');
       cpuTimers.forEach(clearTimeout);
-      const done = JSON.parse(doneLine) as { ok: boolean; sent: number; ms: number; lateProbeTimes: number[]; dlqProbeTimes: number[]; triggers: { windowEnd: number; sentAt: number }[] };
+      const done = JSON.parse(doneLine) as { ok: boolean; error?: string; sent: number; ms: number; lateProbeTimes: number[]; dlqProbeTimes: number[]; triggers: { windowEnd: number; sentAt: number }[] };
       const inWindow = (t: number): boolean => t >= from && t < to;
-      const expected: Record<Path, number> = { late: done.lateProbeTimes.filter(inWindow).length, dlq: done.dlqProbeTimes.filter(inWindow).length };
-      const seenProbes = (c: ResultsConsumer, p: Path): number => c.samples[p].probes.filter(inWindow).length;
+      const expected = { late: done.lateProbeTimes.filter(inWindow).length, dlq: done.dlqProbeTimes.filter(inWindow).length };
+      const seenProbes = (c: ResultsConsumer, p: 'late' | 'dlq'): number => c.samples[p].probes.filter(inWindow).length;
       // Drain: every probe of the measured interval should become visible (exactly-once: at the next commits).
       const drainUntil = Date.now() + 5000 + 2 * mode.checkpointMs;
       while (Date.now() < drainUntil && !consumers.every((c) => seenProbes(c, 'late') >= expected.late && seenProbes(c, 'dlq') >= expected.dlq)) {
@@ -128,10 +139,11 @@ async function runMode(mode: Mode, run: number): Promise<PhaseResult[]> {
       let missing = 0;
       for (const c of consumers) missing += Math.max(0, expected.late - seenProbes(c, 'late')) + Math.max(0, expected.dlq - seenProbes(c, 'dlq'));
       const atEnd = stats.filter((s) => s.t <= to + 100).at(-1);
+      const atStart = stats.filter((s) => s.t <= from + 100).at(-1);
       const lagEnd = atEnd ? atEnd.end - atEnd.in : Number.NaN;
       const latency = new Map<string, Latency>();
       for (const c of consumers) {
-        for (const p of ['late', 'dlq'] as Path[]) {
+        for (const p of ['late', 'dlq', 'echo'] as Path[]) {
           const s = c.samples[p].between(from, to);
           latency.set(latencyKey(p, c.isolation), { p50: pct(s, 0.5), p99: pct(s, 0.99), p999: pct(s, 0.999), n: s.length });
         }
@@ -141,10 +153,11 @@ async function runMode(mode: Mode, run: number): Promise<PhaseResult[]> {
       const achieved = (done.sent * 1000) / done.ms;
       const p99 = latency.get(latencyKey('late', 'read_committed'))?.p99 ?? Number.NaN;
       const why: string[] = [];
-      if (!done.ok) why.push('producer failed');
+      if (!done.ok) why.push(`producer failed: ${done.error ?? 'sends still pending at the end'}`);
       if (achieved < rate * 0.97) why.push(`offered ${Math.round(achieved)}/s`);
       if (missing > 0) why.push(`${missing} probes not visible`);
       if (!(lagEnd <= rate)) why.push(`lag ${lagEnd} records at the end`);
+      const keepsUp = why.length === 0;
       if (!(p99 < TARGET_P99_MS)) why.push(`p99 ${p99.toFixed(1)} ms`);
       const r: PhaseResult = {
         rate,
@@ -153,16 +166,19 @@ async function runMode(mode: Mode, run: number): Promise<PhaseResult[]> {
         jobCores: cpu.length === 2 ? (cpu[1]! - cpu[0]!) / (CONFIG.measureMs / 1000) : Number.NaN,
         latency,
         missingProbes: missing,
+        checkpointsPerSec: atStart && atEnd && atEnd.t > atStart.t ? ((atEnd.cp - atStart.cp) * 1000) / (atEnd.t - atStart.t) : Number.NaN,
         windowFirst: seenWindow && trigger ? seenWindow.first - trigger.sentAt : Number.NaN,
         windowLast: seenWindow && trigger ? seenWindow.last - trigger.sentAt : Number.NaN,
+        keepsUp,
         pass: why.length === 0,
         why: why.join(', '),
       };
       results.push(r);
+      const echo = r.latency.get(latencyKey('echo', 'read_committed'));
       say(
-        `   p50 ${r.latency.get(latencyKey('late', 'read_committed'))?.p50.toFixed(1)} p99 ${p99.toFixed(1)} ms (${r.latency.get(latencyKey('late', 'read_committed'))?.n} samples), job ${(r.jobCores * 100).toFixed(0)}% CPU, lag ${lagEnd}, offered ${Math.round(achieved)}/s: ${r.pass ? 'sustained' : `NOT sustained (${r.why})`}`,
+        `   broker alone (echo) p50 ${echo?.p50.toFixed(1)} p99 ${echo?.p99.toFixed(1)}; ${mode.checkpointMs > 0 ? `${r.checkpointsPerSec.toFixed(2)} checkpoints/s; ` : ''}p50 ${r.latency.get(latencyKey('late', 'read_committed'))?.p50.toFixed(1)} p99 ${p99.toFixed(1)} ms (${r.latency.get(latencyKey('late', 'read_committed'))?.n} samples), job ${(r.jobCores * 100).toFixed(0)}% CPU, lag ${lagEnd}, offered ${Math.round(achieved)}/s: ${r.pass ? 'sustained' : `NOT sustained (${r.why})`}`,
       );
-      if (!r.pass) failedAbove = true;
+      if (!r.keepsUp) failedAbove = true;
       // The next rate starts from an empty backlog, or not at all.
       const lagDeadline = Date.now() + 30_000;
       while (Date.now() < lagDeadline) {
@@ -220,8 +236,9 @@ for (const mode of MODES) {
     const c = `${mode.key} @${rate}/s`;
     const full = rate === REFERENCE_RATE;
     for (const iso of mode.isolations) {
-      for (const p of ['late', 'dlq'] as Path[]) {
-        if (!full && (p !== 'late' || iso !== 'read_committed')) continue;
+      for (const p of ['late', 'dlq', 'echo'] as Path[]) {
+        if (!full && (p === 'dlq' || iso !== 'read_committed')) continue;
+        if (p === 'echo' && iso !== 'read_committed') continue;
         const k = latencyKey(p, iso);
         const ls = phases.map((r) => r.latency.get(k)).filter((l): l is Latency => l !== undefined);
         const name = `${c} ${p}-path ${iso}`;
@@ -237,18 +254,26 @@ for (const mode of MODES) {
     }
     report(c, 'offered', medianOf(phases.map((r) => r.achieved)), 'events/s');
     report(c, 'job-cpu', medianOf(phases.map((r) => r.jobCores * 100)), '% of one core');
+    if (mode.checkpointMs > 0) report(c, 'checkpoints', medianOf(phases.map((r) => r.checkpointsPerSec)), 'completed per second');
     report(c, 'lag-at-end', medianOf(phases.map((r) => r.lagEnd)), 'records');
-    report(c, 'sustained', phases.filter((r) => r.pass).length, `of ${phases.length} runs`);
+    report(c, 'keeps-up', phases.filter((r) => r.keepsUp).length, `of ${phases.length} runs`);
+    report(c, 'sustained', phases.filter((r) => r.pass).length, `of ${phases.length} runs (keeps up, p99 < ${TARGET_P99_MS} ms)`);
   }
-  // Highest sustained rate per run: the top of the ladder up to the first rate that failed.
-  const best = runs.map((rs) => {
-    let top = 0;
-    for (const r of rs) {
-      if (!r.pass) break;
-      top = r.rate;
-    }
-    return top;
-  });
-  if (mode.rates.length > 1) report(`${mode.key} highest sustained rate (p99 < ${TARGET_P99_MS} ms, lag bounded)`, 'rate', median(best), 'events/s');
+  // Per run: the highest rate meeting the criterion below the first rate the job did not keep up with.
+  const top = (ok: (r: PhaseResult) => boolean): number =>
+    median(
+      runs.map((rs) => {
+        let t = 0;
+        for (const r of rs) {
+          if (!r.keepsUp) break;
+          if (ok(r)) t = r.rate;
+        }
+        return t;
+      }),
+    );
+  if (mode.rates.length > 1) {
+    report(`${mode.key} highest sustained rate (keeps up, p99 < ${TARGET_P99_MS} ms)`, 'rate', top((r) => r.pass), 'events/s');
+    report(`${mode.key} highest rate kept up (any latency)`, 'rate', top((r) => r.keepsUp), 'events/s');
+  }
 }
 if (failures > 0) process.exitCode = 1;

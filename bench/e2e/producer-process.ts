@@ -1,6 +1,6 @@
 // The load generator of the e2e benchmark, a child process of its own so its CPU is not the
 // job's: generated clicks (examples/clickstream/generator.ts) produced with kafkajs at a fixed
-// offered rate, open loop (every ~2 ms the clicks due so far; a slow broker makes them queue
+// offered rate, open loop (every ~5 ms the clicks due so far; a slow broker makes them queue
 // here, and that queueing counts in their latency). Every value carries `sentAt`, the wall
 // clock (performance.timeOrigin + performance.now(), ms) when the click fell due, i.e. when it
 // was produced by the application; the job passes unknown fields through.
@@ -13,7 +13,8 @@
 //   - "late": a click whose event time is 10 minutes old, beyond the 1-minute allowed lateness,
 //     so the page-views window operator sends it to clickstream.late at once;
 //   - "dlq": a JSON value that is not a click, which the job's validation sends to
-//     clickstream.clicks.dlq.
+//     clickstream.clicks.dlq; a copy goes, in the same Produce request, to bench.e2e.echo,
+//     which no job reads (the baseline: the same path without the job).
 // Commands arrive on stdin, one JSON object a line:
 //   {"cmd":"run","rate":N,"ms":D,"lateProbes":N,"dlqProbes":N,"alignAfterMs":A?}
 //      produces for D ms; with alignAfterMs, event time jumps forward (once, at the start) so
@@ -28,10 +29,13 @@ import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Message } from 'kafkajs';
 import { ClickstreamGenerator, CLICKSTREAM_DEFAULTS } from '../../examples/clickstream/generator.js';
+import { ECHO_TOPIC } from './echo-topic.js';
 
 const TOPIC = 'clickstream.clicks';
-const TICK_MS = 2;
+// Like librdkafka's default linger.ms (5): what one tick sends goes in one Produce request.
+const TICK_MS = 5;
 const MAX_IN_FLIGHT = 16;
+const MAX_BATCH = 2000;
 const MEAN_CLICKS_PER_SESSION = 3.14;
 const WINDOW_MS = CLICKSTREAM_DEFAULTS.windowMs;
 const WATERMARK_DELAY_MS = CLICKSTREAM_DEFAULTS.watermarkDelayMs;
@@ -78,15 +82,19 @@ async function run(c: RunCommand): Promise<void> {
   let lateSent = 0;
   let dlqSent = 0;
   let pending: Message[] = [];
+  let echo: Message[] = [];
   let inFlight = 0;
   let failure: unknown;
   const flush = (): void => {
     while (pending.length > 0 && inFlight < MAX_IN_FLIGHT) {
-      const messages = pending;
-      pending = [];
+      // At most MAX_BATCH records a request: a backlog must not grow past the broker's max.message.bytes.
+      const topicMessages = [{ topic: TOPIC, messages: pending.length > MAX_BATCH ? pending.splice(0, MAX_BATCH) : pending }];
+      if (echo.length > 0) topicMessages.push({ topic: ECHO_TOPIC, messages: echo });
+      if (topicMessages[0]!.messages === pending) pending = [];
+      echo = [];
       inFlight++;
       producer
-        .send({ topic: TOPIC, acks: 1, messages })
+        .sendBatch({ acks: 1, topicMessages })
         .catch((err: unknown) => (failure ??= err))
         .finally(() => {
           inFlight--;
@@ -121,7 +129,9 @@ async function run(c: RunCommand): Promise<void> {
     lateSent += Math.max(0, lateDue);
     const dlqDue = Math.floor((c.dlqProbes * elapsed) / 1000) - dlqSent;
     for (let i = 0; i < dlqDue; i++) {
-      pending.push({ key: 'probe', value: JSON.stringify({ probe: 'dlq', sentAt: now }), timestamp: String(Math.round(ev)) });
+      const probe: Message = { key: 'probe', value: JSON.stringify({ probe: 'dlq', sentAt: now }), timestamp: String(Math.round(ev)) };
+      pending.push(probe);
+      echo.push(probe);
       dlqProbeTimes.push(now);
     }
     dlqSent += Math.max(0, dlqDue);
@@ -135,7 +145,7 @@ async function run(c: RunCommand): Promise<void> {
   }
   const ms = epochNow() - start;
   if (failure !== undefined) console.error(`e2e producer: send failed: ${String(failure)}`);
-  console.log(JSON.stringify({ done: 1, ok: failure === undefined && pending.length === 0 && inFlight === 0, sent, lateProbes: lateSent, dlqProbes: dlqSent, lateProbeTimes, dlqProbeTimes, triggers, ms }));
+  console.log(JSON.stringify({ done: 1, ok: failure === undefined && pending.length === 0 && inFlight === 0, error: failure === undefined ? undefined : String(failure), sent, lateProbes: lateSent, dlqProbes: dlqSent, lateProbeTimes, dlqProbeTimes, triggers, ms }));
 }
 
 const rl = createInterface({ input: process.stdin });

@@ -4,7 +4,9 @@
 //    event's `sentAt` (see producer-process.ts), so visible-time - sentAt is that event's
 //    end-to-end latency;
 //  - clickstream.page-views: the first and last final (isUpdate=false) result of each minute,
-//    matched later with the click that moved the watermark past that minute.
+//    matched later with the click that moved the watermark past that minute;
+//  - bench.e2e.echo: a copy of each dlq probe, produced in the same request, in a topic that
+//    no job reads: the same clients, processes and machine load without the job (the baseline).
 // One consumer per isolation level: read_committed sees exactly-once results only when their
 // checkpoint commits; read_uncommitted sees them as soon as the job writes them.
 // May import: kafkajs, node built-ins.
@@ -13,7 +15,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
 
 export type Isolation = 'read_committed' | 'read_uncommitted';
-export type Path = 'late' | 'dlq';
+/** late / dlq: results of the job; echo: copies of the dlq probes sent to a topic no job reads (the broker alone). */
+export type Path = 'late' | 'dlq' | 'echo';
 
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 
@@ -55,7 +58,7 @@ export interface WindowSeen {
 }
 
 export class ResultsConsumer {
-  readonly samples: Record<Path, Samples> = { late: new Samples(), dlq: new Samples() };
+  readonly samples: Record<Path, Samples> = { late: new Samples(), dlq: new Samples(), echo: new Samples() };
   /** Final page-views results by window end. */
   readonly windows = new Map<number, WindowSeen>();
   unparsable = 0;
@@ -66,7 +69,7 @@ export class ResultsConsumer {
     private readonly consumer: Consumer,
   ) {}
 
-  static async start(brokers: string, isolation: Isolation, topics: { late: string; dlq: string; pageViews: string }): Promise<ResultsConsumer> {
+  static async start(brokers: string, isolation: Isolation, topics: { late: string; dlq: string; pageViews: string; echo: string }): Promise<ResultsConsumer> {
     const kafka = new Kafka({ clientId: `sluice-bench-e2e-${isolation}`, brokers: [brokers], logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({
       groupId: `sluice-bench-e2e-${isolation}-${process.pid}-${Date.now().toString(36)}`,
@@ -78,12 +81,12 @@ export class ResultsConsumer {
     const rc = new ResultsConsumer(isolation, consumer);
     consumer.on(consumer.events.GROUP_JOIN, () => (rc.joined = true));
     await consumer.connect();
-    await consumer.subscribe({ topics: [topics.late, topics.dlq, topics.pageViews], fromBeginning: true });
+    await consumer.subscribe({ topics: [topics.late, topics.dlq, topics.pageViews, topics.echo], fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
         // Everything in one fetch became visible together; one clock reading per batch.
         const now = epochNow();
-        const path: Path | undefined = batch.topic === topics.late ? 'late' : batch.topic === topics.dlq ? 'dlq' : undefined;
+        const path: Path | undefined = batch.topic === topics.late ? 'late' : batch.topic === topics.dlq ? 'dlq' : batch.topic === topics.echo ? 'echo' : undefined;
         for (const m of batch.messages) {
           if (m.value === null) continue;
           let v: Record<string, unknown>;

@@ -2,6 +2,10 @@
 //   clicks ──▶ page views per URL per minute (tumbling, allowed lateness, late side output)
 //          ──▶ product views per minute ──▶ top 10 products per minute (updated by late clicks)
 //          ──▶ user sessions (30 min inactivity) ──▶ paths, most common paths, funnel
+// With `earlyResultsEvery`, the open minute's page views and the open sessions are emitted
+// early (provisional, replaced later: upsert by key); the funnel counts the final sessions
+// exactly and adds the latest provisional version of each open session on top, so a live
+// dashboard shows paths and conversion within seconds instead of after 30 minutes.
 // Results go to topics of the embedded log as JSON; the late side output goes to its own
 // topic. Everything here is ordinary user code: it imports the engine like an application.
 // May import src/engine, src/log (types), ./generator.ts (types), ./reference.ts (sessionPath only
@@ -24,6 +28,7 @@ import type { TimeWindow } from '../../src/engine/windowing/window.js';
 import type { Sink } from '../../src/engine/sinks/sink.js';
 import type { Duration } from '../../src/engine/api/duration.js';
 import { EarlyFiringEventTimeTrigger } from '../../src/engine/windowing/triggers.js';
+import { toMillis } from '../../src/engine/api/duration.js';
 
 export const CLICKSTREAM_TOPICS = {
   clicks: 'clickstream.clicks',
@@ -58,6 +63,8 @@ export interface SessionRecord {
   readonly viewedProduct: boolean;
   readonly addedToCart: boolean;
   readonly checkedOut: boolean;
+  /** False for an early result of a session still open: a later record for the same user and a window containing this one replaces it. */
+  readonly final: boolean;
 }
 
 export interface FunnelRecord {
@@ -69,6 +76,8 @@ export interface FunnelRecord {
   readonly topPaths: readonly { readonly path: string; readonly count: number }[];
   /** Event time up to which the figures are complete (the last session's end). */
   readonly asOf: number;
+  /** Sessions still open, counted provisionally above (0 when every figure is final). */
+  readonly openSessions: number;
 }
 
 export interface ClickstreamJobOptions {
@@ -91,7 +100,7 @@ export interface ClickstreamJobOptions {
     readonly funnel?: Sink<FunnelRecord>;
   };
   readonly clock?: PipelineOptions['clock'];
-  /** Also emit the current minute's page views this often (processing time) before it closes, for live dashboards. */
+  /** Also emit the current minute's page views and the open sessions (so paths and funnel) this often (processing time) before they close, for live dashboards. */
   readonly earlyResultsEvery?: Duration;
 }
 
@@ -221,9 +230,11 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
   if (options.extraSinks?.topProducts) topProducts.to(options.extraSinks.topProducts, { uid: 'top-products-extra' });
 
   // 3. Sessions per user, their paths, and the funnel over all sessions.
-  const sessions = clicks
-    .keyBy((c) => c.userId)
-    .window(EventTimeSessionWindows.withGap<ClickEvent>(options.sessionGapMs ?? CLICKSTREAM_DEFAULTS.sessionGapMs))
+  //    Early firings give open sessions a provisional result every `earlyResultsEvery`.
+  const earlyMs = options.earlyResultsEvery === undefined ? undefined : toMillis(options.earlyResultsEvery, 'earlyResultsEvery');
+  const sessionWindows = clicks.keyBy((c) => c.userId).window(EventTimeSessionWindows.withGap<ClickEvent>(options.sessionGapMs ?? CLICKSTREAM_DEFAULTS.sessionGapMs));
+  if (options.earlyResultsEvery !== undefined) sessionWindows.trigger(EarlyFiringEventTimeTrigger.of<ClickEvent>(options.earlyResultsEvery));
+  const sessions = sessionWindows
     .process<SessionRecord>(
       (userId: string, ctx, elements, out) => {
         const sorted = [...elements].sort((a, b) => a.ts - b.ts || compareStrings(a.url, b.url));
@@ -238,6 +249,8 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
           viewedProduct: pages.includes('product'),
           addedToCart: pages.includes('cart'),
           checkedOut: pages.includes('checkout'),
+          // The final firing is the one at the watermark passing the session's end.
+          final: ctx.currentWatermark() >= w.maxTimestamp(),
         });
       },
       { name: 'sessions', uid: 'sessions' },
@@ -246,26 +259,58 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
 
   const totalsDesc = valueStateDescriptor<[number, number, number, number]>('totals');
   const pathsDesc = mapStateDescriptor<string, number>('paths');
+  const openDesc = mapStateDescriptor<string, SessionRecord[]>('open-sessions');
   const funnel = sessions.keyBy(() => 'all').process<FunnelRecord>(
     (() => {
       let totals: ValueState<[number, number, number, number]>;
       let paths: MapState<string, number>;
+      // Per user, the latest provisional result of each of their open sessions.
+      let open: MapState<string, SessionRecord[]>;
       return {
         open(ctx) {
           totals = ctx.getState(totalsDesc);
           paths = ctx.getMapState(pathsDesc);
+          open = ctx.getMapState(openDesc);
         },
         processElement(s: SessionRecord, ctx) {
-          const t = totals.value() ?? [0, 0, 0, 0];
-          totals.update([t[0] + 1, t[1] + (s.viewedProduct ? 1 : 0), t[2] + (s.addedToCart ? 1 : 0), t[3] + (s.checkedOut ? 1 : 0)]);
-          paths.put(s.path, (paths.get(s.path) ?? 0) + 1);
-          // Report once per watermark advance rather than once per session.
-          ctx.timerService.registerEventTimeTimer(ctx.timestamp);
+          // Session windows only grow (by merging), so a later result of the same session has
+          // a window containing the earlier ones': those are replaced (upsert by session).
+          const before = open.get(s.userId);
+          const mine = before ? before.filter((o) => !(o.start >= s.start && o.end <= s.end)) : [];
+          if (s.final) {
+            const t = totals.value() ?? [0, 0, 0, 0];
+            totals.update([t[0] + 1, t[1] + (s.viewedProduct ? 1 : 0), t[2] + (s.addedToCart ? 1 : 0), t[3] + (s.checkedOut ? 1 : 0)]);
+            paths.put(s.path, (paths.get(s.path) ?? 0) + 1);
+            // Report once per watermark advance rather than once per session.
+            ctx.timerService.registerEventTimeTimer(ctx.timestamp);
+          } else {
+            mine.push(s);
+            // Provisional figures: report once per early-firing interval.
+            if (earlyMs !== undefined) {
+              const now = ctx.timerService.currentProcessingTime();
+              ctx.timerService.registerProcessingTimeTimer(now - (now % earlyMs) + earlyMs);
+            }
+          }
+          if (mine.length > 0) open.put(s.userId, mine);
+          else if (before) open.remove(s.userId);
         },
-        onTimer(ts, _ctx, out) {
-          const [sessionsN, viewed, carted, checkedOut] = totals.value() ?? [0, 0, 0, 0];
-          const ranked = paths.entries().map(([path, n]) => ({ path, count: n }));
+        onTimer(ts, ctx, out) {
+          let [sessionsN, viewed, carted, checkedOut] = totals.value() ?? [0, 0, 0, 0];
+          const counts = new Map(paths.entries());
+          let openSessions = 0;
+          for (const list of open.values()) {
+            for (const s of list) {
+              openSessions++;
+              sessionsN++;
+              if (s.viewedProduct) viewed++;
+              if (s.addedToCart) carted++;
+              if (s.checkedOut) checkedOut++;
+              counts.set(s.path, (counts.get(s.path) ?? 0) + 1);
+            }
+          }
+          const ranked = [...counts].map(([path, n]) => ({ path, count: n }));
           ranked.sort((a, b) => b.count - a.count || compareStrings(a.path, b.path));
+          const wm = ctx.timerService.currentWatermark();
           out.collect({
             sessions: sessionsN,
             productViewSessions: viewed,
@@ -273,7 +318,8 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
             checkoutSessions: checkedOut,
             conversion: viewed === 0 ? 0 : checkedOut / viewed,
             topPaths: ranked.slice(0, TOP_PATHS),
-            asOf: ts,
+            asOf: ctx.timeDomain === 'event' ? ts : Number.isFinite(wm) ? wm : 0,
+            openSessions,
           });
         },
       };

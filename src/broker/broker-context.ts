@@ -3,7 +3,6 @@
 // (the group and transaction coordinators register themselves here lazily, so the broker
 // core does not need to know their classes). One BrokerContext per running broker.
 // May import: log/ (the Log it serves), observe/metrics.ts, errors.ts.
-import { isSluiceError } from '../errors.js';
 import type { MetricsRegistry } from '../observe/metrics.js';
 import type { HandlerRegistry } from './handlers/registry.js';
 import type { Log } from '../log/log.js';
@@ -31,7 +30,6 @@ export class BrokerContext {
   private readonly coordinators = new Map<string, unknown>();
   private readonly shutdownHooks: (() => Promise<void> | void)[] = [];
   private readonly shutdown = new AbortController();
-  private readonly creating = new Map<string, Promise<boolean>>();
 
   constructor(options: { log: Log; clock?: () => number; metrics: MetricsRegistry; config: BrokerConfig; registry: HandlerRegistry }) {
     this.log = options.log;
@@ -67,34 +65,13 @@ export class BrokerContext {
   /**
    * True when `topic` exists, creating it with the default partition count when
    * auto-creation is on and `allowCreate` (Metadata's allow_auto_topic_creation) permits.
-   * Concurrent callers share one creation.
+   * The log's create-if-absent waits for a creation of the same topic already in progress
+   * (another request, the engine, the registry), so true means every partition is open.
    */
   async ensureTopic(topic: string, allowCreate = true): Promise<boolean> {
     if (this.log.hasTopic(topic)) return true;
     if (!this.config.autoCreateTopics || !allowCreate) return false;
-    let p = this.creating.get(topic);
-    if (!p) {
-      p = this.log
-        .createTopic(topic, this.config.defaultPartitions)
-        .then(() => true)
-        .catch((err: unknown) => {
-          // Someone else (the engine, the registry) may still be creating it: wait for that.
-          if (isSluiceError(err, 'TOPIC_EXISTS')) return this.untilTopicExists(topic, 5000);
-          throw err;
-        })
-        .finally(() => this.creating.delete(topic));
-      this.creating.set(topic, p);
-    }
-    return p;
-  }
-
-  /** Resolves true once `topic` is visible in the log (a creation by another caller finishing), false after timeoutMs. */
-  async untilTopicExists(topic: string, timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.log.hasTopic(topic)) {
-      if (Date.now() >= deadline || this.signal.aborted) return false;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await this.log.createTopic(topic, this.config.defaultPartitions, {}, { ifAbsent: true });
     return true;
   }
 

@@ -1,6 +1,6 @@
 // The broker's metrics, registered once per broker in the shared registry: requests and
 // errors per API and Kafka error code, request latency, bytes in/out, open connections
-// and connections closed by the broker (by reason). Labelled children are cached so the
+// and connections closed by the broker (by reason); record bytes per topic (TopicBytes). Labelled children are cached so the
 // per-request cost is a map lookup and an addition.
 // May import: observe/metrics.ts, ./api-names.ts, protocol/error-codes.ts.
 import type { Counter, CounterChild, Gauge, Histogram, HistogramChild, MetricsRegistry } from '../observe/metrics.js';
@@ -58,6 +58,44 @@ export class BrokerMetrics {
   countErrors(apiKey: number, response: unknown): void {
     walk(response, (code) => this.error(apiKey, code));
   }
+}
+
+/**
+ * Record-batch bytes per topic through the Kafka protocol (produced, fetched), one child per
+ * topic cached so a produce or fetch costs a map lookup and an addition per partition batch.
+ * Only topics that exist get a child (appends and reads of unknown topics fail first).
+ */
+export class TopicBytes {
+  private readonly bytesIn: Counter;
+  private readonly bytesOut: Counter;
+  private readonly inChildren = new Map<string, CounterChild>();
+  private readonly outChildren = new Map<string, CounterChild>();
+
+  constructor(registry: MetricsRegistry) {
+    this.bytesIn = registry.counter('sluice_bytes_in_total', 'Record batch bytes produced to a topic through the Kafka protocol', ['topic']);
+    this.bytesOut = registry.counter('sluice_bytes_out_total', 'Record batch bytes fetched from a topic through the Kafka protocol', ['topic']);
+  }
+
+  produced(topic: string, bytes: number): void {
+    let c = this.inChildren.get(topic);
+    if (!c) this.inChildren.set(topic, (c = this.bytesIn.labels(topic)));
+    c.inc(bytes);
+  }
+
+  fetched(topic: string, bytes: number): void {
+    let c = this.outChildren.get(topic);
+    if (!c) this.outChildren.set(topic, (c = this.bytesOut.labels(topic)));
+    c.inc(bytes);
+  }
+}
+
+const topicBytesOf = new WeakMap<MetricsRegistry, TopicBytes>();
+
+/** The per-topic byte counters of a registry (handlers reach the registry through their context). */
+export function topicBytes(registry: MetricsRegistry): TopicBytes {
+  let t = topicBytesOf.get(registry);
+  if (!t) topicBytesOf.set(registry, (t = new TopicBytes(registry)));
+  return t;
 }
 
 function walk(v: unknown, onError: (code: number) => void): void {

@@ -1,31 +1,18 @@
 // `--bootstrap-server host:port` for the CLI's produce and consume: talk to a running broker
 // (`sluice broker`, or any Kafka cluster) with kafkajs instead of opening the data directory,
 // which the broker owns (and locks). kafkajs ships only gzip; the project's own codecs are
-// plugged in for snappy, lz4 and zstd so every batch the log may hold can be read.
+// plugged in for snappy, lz4 and zstd (connectors/kafka/kafka-client.ts registers them, once
+// for the process) so every batch the log may hold can be read.
 // kafkajs failures become SluiceErrors (UNKNOWN_TOPIC, CONNECTION_FAILED, ...).
-// May import: ../codec/compression.ts, ../errors.ts, kafkajs, node built-ins.
+// May import: ../codec/compression.ts (types), ../connectors/kafka/kafka-client.ts, ../errors.ts, kafkajs, node built-ins.
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka as KafkaClient, Producer } from 'kafkajs';
-import { compress, decompress } from '../codec/compression.js';
 import type { CompressionName } from '../codec/compression.js';
+import { registerKafkajsCodecs } from '../connectors/kafka/kafka-client.js';
 import { SluiceError } from '../errors.js';
 
-const { Kafka, logLevel, CompressionCodecs, CompressionTypes } = kafkajs;
+const { Kafka, logLevel, CompressionTypes } = kafkajs;
 export const { AssignerProtocol } = kafkajs;
-
-let codecsRegistered = false;
-function registerCodecs(): void {
-  if (codecsRegistered) return;
-  codecsRegistered = true;
-  const adapter = (name: CompressionName) => () => ({
-    compress: async (encoder: { buffer: Buffer }): Promise<Buffer> => compress(name, encoder.buffer),
-    decompress: async (buffer: Buffer): Promise<Buffer> => decompress(name, buffer),
-  });
-  const codecs = CompressionCodecs as unknown as Record<number, unknown>;
-  codecs[CompressionTypes.Snappy] = adapter('snappy');
-  codecs[CompressionTypes.LZ4] = adapter('lz4');
-  codecs[CompressionTypes.ZSTD] = adapter('zstd');
-}
 
 export const KAFKAJS_COMPRESSION: Record<CompressionName, number> = {
   none: CompressionTypes.None,
@@ -58,7 +45,7 @@ export function remoteError(what: string, brokers: string[], err: unknown): Slui
 }
 
 export function createKafka(brokers: string[], clientId: string): KafkaClient {
-  registerCodecs();
+  registerKafkajsCodecs();
   return new Kafka({
     clientId,
     brokers,

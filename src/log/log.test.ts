@@ -165,3 +165,40 @@ test('MemoryFileSystem: unsynced data and directory entries vanish on power loss
   fs2.failNextSync();
   await assert.rejects(c.sync(), (e: unknown) => isSluiceError(e, 'IO_ERROR'));
 });
+
+test('concurrent creates of one topic: the second waits for the first, then TOPIC_EXISTS or (ifAbsent) the description; a failed first lets the next one create it', async () => {
+  const fs = new MemoryFileSystem({ seed: 11 });
+  const log = await Log.open({ dataDir: '/data', fs, cleaner: false });
+  try {
+    // Many partitions: the first creation is still opening them when the others arrive.
+    const first = log.createTopic('t', 8);
+    const second = log.createTopic('t', 3);
+    const third = log.createTopic('t', 3, {}, { ifAbsent: true });
+    const [a, b, c] = await Promise.allSettled([first, second, third]);
+    assert.equal(a.status === 'fulfilled' && a.value.partitions, 8);
+    assert.ok(b.status === 'rejected' && isSluiceError(b.reason, 'TOPIC_EXISTS'), 'the second answers TOPIC_EXISTS');
+    assert.equal(c.status === 'fulfilled' && c.value.partitions, 8, 'create-if-absent returns the existing topic as created');
+    // A caller told TOPIC_EXISTS can open every partition at once.
+    const racers = await Promise.allSettled([log.createTopic('v', 6), log.createTopic('v', 6).catch((err: unknown) => {
+      assert.ok(isSluiceError(err, 'TOPIC_EXISTS'));
+      for (let p = 0; p < 6; p++) log.partition('v', p); // throws UNKNOWN_TOPIC / PARTITION_OUT_OF_RANGE if not ready
+      return 'checked';
+    })]);
+    assert.deepEqual(racers.map((r) => r.status), ['fulfilled', 'fulfilled']);
+    assert.equal(racers[1]?.status === 'fulfilled' && racers[1].value, 'checked');
+
+    // The first creation fails (its topic.json write): the waiting create-if-absent makes the topic itself.
+    fs.failNextWrite({ path: /\/w\/topic\.json/ });
+    const failing = log.createTopic('w', 2);
+    const waiting = log.createTopic('w', 2, {}, { ifAbsent: true });
+    await assert.rejects(failing, (e: unknown) => isSluiceError(e, 'IO_ERROR'));
+    assert.equal((await waiting).partitions, 2);
+    assert.equal(log.hasTopic('w'), true);
+    await log.partition('w', 1).appendRecords([{ value: Buffer.from('x') }]);
+    // ifAbsent on an existing topic, no creation in flight.
+    assert.equal((await log.createTopic('t', 1, {}, { ifAbsent: true })).partitions, 8);
+    await assert.rejects(log.createTopic('t', 1), (e: unknown) => isSluiceError(e, 'TOPIC_EXISTS'));
+  } finally {
+    await log.close();
+  }
+});

@@ -50,6 +50,11 @@ export interface TopicDescription {
   internal: boolean;
 }
 
+export interface CreateTopicOptions {
+  /** Return the existing topic's description instead of throwing TOPIC_EXISTS (create-if-absent). */
+  readonly ifAbsent?: boolean;
+}
+
 export interface LogRecoveryReport {
   partitions: PartitionRecoveryReport[];
   /** Partitions that refused to open (LOG_CORRUPTED), with the error's details. */
@@ -74,7 +79,8 @@ export class Log {
   readonly cleaner: LogCleaner | undefined;
   private lock: AcquiredLock | undefined;
   private readonly topics = new Map<string, TopicState>();
-  private readonly pending = new Set<string>();
+  /** Topic creations in progress, by name (see createTopic). */
+  private readonly pending = new Map<string, Promise<TopicDescription>>();
   private readonly flushPolicy: FlushPolicy;
   private readonly clock: () => number;
   private readonly defaults: TopicConfig;
@@ -191,39 +197,63 @@ export class Log {
     return this.offsets;
   }
 
-  async createTopic(name: string, partitions: number, config: Partial<TopicConfig> = {}): Promise<TopicDescription> {
+  /**
+   * Creates a topic. TOPIC_EXISTS when it exists, unless `options.ifAbsent`: then the existing
+   * topic's description is returned (whatever its partition count). A creation of the same
+   * name already in progress is waited for first, so a caller never sees a topic that
+   * "exists" but cannot be opened yet: once this resolves (or throws TOPIC_EXISTS), the topic
+   * is there with all its partitions.
+   */
+  async createTopic(name: string, partitions: number, config: Partial<TopicConfig> = {}, options: CreateTopicOptions = {}): Promise<TopicDescription> {
     this.ensureOpen();
     validateTopicName(name);
-    return this.createTopicInternal(name, partitions, config, name.startsWith('__'));
+    return this.createTopicInternal(name, partitions, config, name.startsWith('__'), options.ifAbsent === true);
   }
 
-  private async createTopicInternal(name: string, partitions: number, config: Partial<TopicConfig>, internal: boolean): Promise<TopicDescription> {
+  private async createTopicInternal(name: string, partitions: number, config: Partial<TopicConfig>, internal: boolean, ifAbsent = false): Promise<TopicDescription> {
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new SluiceError('INVALID_ARGUMENT', `partitions must be an integer in [1, ${MAX_PARTITIONS}], got ${partitions}`, { details: { topic: name } });
     }
     const full: TopicConfig = { ...this.defaults, ...validateTopicConfig(config) };
-    if (this.topics.has(name) || this.pending.has(name)) throw new SluiceError('TOPIC_EXISTS', `topic ${name} already exists`, { details: { topic: name } });
-    this.pending.add(name);
-    try {
-      const dir = `${this.topicsDir}/${name}`;
-      await removeTree(this.fs, dir); // leftovers of an interrupted create
-      await this.fs.mkdir(dir);
-      const desc: TopicDescription = { name, partitions, config: full, internal };
-      const state: TopicState = { desc, parts: [] };
-      try {
-        for (let i = 0; i < partitions; i++) state.parts.push(await this.openPartition(state, i));
-        await writeFileAtomic(this.fs, `${dir}/topic.json`, Buffer.from(JSON.stringify(desc)));
-        await this.fs.syncDir(this.topicsDir);
-      } catch (err) {
-        for (const p of state.parts) if (p instanceof Partition) await p.close().catch(() => undefined);
-        await removeTree(this.fs, dir).catch(() => undefined);
-        throw err;
-      }
-      this.topics.set(name, state);
-      return this.describe(state);
-    } finally {
-      this.pending.delete(name);
+    // Another creation of this name is in flight: wait for it (its failure is its caller's),
+    // then decide. The pending entry is gone by the time its promise settles.
+    for (let inFlight = this.pending.get(name); inFlight; inFlight = this.pending.get(name)) {
+      await inFlight.catch(() => undefined);
     }
+    const existing = this.topics.get(name);
+    if (existing) {
+      if (ifAbsent) return this.describe(existing);
+      throw new SluiceError('TOPIC_EXISTS', `topic ${name} already exists`, { details: { topic: name } });
+    }
+    this.ensureOpen();
+    const creation = (async (): Promise<TopicDescription> => {
+      try {
+        return await this.createNewTopic(name, partitions, full, internal);
+      } finally {
+        this.pending.delete(name);
+      }
+    })();
+    this.pending.set(name, creation);
+    return creation;
+  }
+
+  private async createNewTopic(name: string, partitions: number, full: TopicConfig, internal: boolean): Promise<TopicDescription> {
+    const dir = `${this.topicsDir}/${name}`;
+    await removeTree(this.fs, dir); // leftovers of an interrupted create
+    await this.fs.mkdir(dir);
+    const desc: TopicDescription = { name, partitions, config: full, internal };
+    const state: TopicState = { desc, parts: [] };
+    try {
+      for (let i = 0; i < partitions; i++) state.parts.push(await this.openPartition(state, i));
+      await writeFileAtomic(this.fs, `${dir}/topic.json`, Buffer.from(JSON.stringify(desc)));
+      await this.fs.syncDir(this.topicsDir);
+    } catch (err) {
+      for (const p of state.parts) if (p instanceof Partition) await p.close().catch(() => undefined);
+      await removeTree(this.fs, dir).catch(() => undefined);
+      throw err;
+    }
+    this.topics.set(name, state);
+    return this.describe(state);
   }
 
   async deleteTopic(name: string): Promise<void> {

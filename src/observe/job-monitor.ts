@@ -1,38 +1,27 @@
-// Live statistics of a running job for the HTTP API, the web UI and /metrics: per node
-// records in/out, busy time, watermark, backpressure; checkpoints (from the sinks' two-phase
-// commit calls: preCommit starts a checkpoint's commit phase, commit ends it); consumer lag
-// of log-topic sources. The engine does not expose these yet (see /work/helpers/H11-NEEDS.md),
-// so `monitorPipeline` wraps the graph's nodes before the job starts: operators, source
-// readers and sink writers are decorated, never changed. Per-record cost: one counter
-// addition per batch and one call per emitted record (the counting output).
-// May import: observe/metrics.ts, engine/ (types and graph), log/ (types).
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Pipeline } from '../engine/api/pipeline.js';
-import type { StreamOperator, OperatorContext, Output } from '../engine/operators/operator.js';
-import type { Source, SourceReader, SourceBatch } from '../engine/sources/source.js';
-import type { Sink, SinkWriter } from '../engine/sinks/sink.js';
-import type { OutputTag } from '../engine/api/output-tag.js';
+// Live statistics of a running job for the HTTP API, the web UI and /metrics, read from the
+// engine's own status API (`JobHandle.status()` and `onCheckpoint`, engine/runtime/
+// job-status.ts): per node records in/out and their rates, busy / backpressured / idle shares,
+// watermarks and their lag, checkpoints, consumer lag of log-topic sources. The monitor never
+// touches the pipeline's graph; it samples the status about once a second (and whenever the
+// UI or a scrape asks), so it adds nothing to the job's per-record or per-batch work.
+// May import: observe/metrics.ts, engine/ (types), log/ (types).
+import type { Pipeline, JobHandle } from '../engine/api/pipeline.js';
+import type { CheckpointStats, JobStatus, NodeKind as EngineNodeKind, SubtaskStatus } from '../engine/runtime/job-status.js';
 import type { Log } from '../log/log.js';
-import type { MetricsRegistry, CounterChild, GaugeChild, HistogramChild } from './metrics.js';
+import type { MetricsRegistry, Counter, HistogramChild } from './metrics.js';
 
-export type NodeKind = 'source' | 'operator' | 'sink';
+export type NodeKind = EngineNodeKind;
 
-export interface NodeStats {
-  readonly id: number;
-  readonly uid: string;
-  readonly name: string;
-  readonly kind: NodeKind;
-  recordsIn: number;
-  recordsOut: number;
-  /** ms spent inside the node's code (operators), or with writes in flight (sinks). */
+/** Totals of one node over its subtasks at one sample. */
+interface NodeTotals {
+  uid: string;
+  in: number;
+  out: number;
   busyMs: number;
-  /** ms the node's writes were at the in-flight limit, i.e. it held the job back (sinks). */
-  backpressuredMs: number;
-  /** Event-time watermark the node has seen (-Infinity before the first). */
+  bpMs: number;
+  idleMs: number;
   watermark: number;
-  /** Processing time when the watermark last advanced. */
-  watermarkUpdatedAt: number;
+  subtasks: number;
 }
 
 export interface NodeView {
@@ -45,7 +34,7 @@ export interface NodeView {
   readonly recordsOut: number;
   readonly recordsInPerSecond: number;
   readonly recordsOutPerSecond: number;
-  /** Fractions of wall time over the last sampling interval, 0..1. */
+  /** Fractions of wall time over the last sampling window (~5 s), 0..1, averaged over subtasks. */
   readonly busy: number;
   readonly backpressured: number;
   readonly idle: number;
@@ -60,7 +49,7 @@ export interface CheckpointView {
   readonly failed: number;
   readonly inProgress: boolean;
   readonly last: { readonly id: number; readonly completedAt: number; readonly durationMs: number; readonly sizeBytes: number | null } | null;
-  readonly history: readonly { readonly id: number; readonly completedAt: number; readonly durationMs: number }[];
+  readonly history: readonly { readonly id: number; readonly completedAt: number; readonly durationMs: number; readonly sizeBytes: number | null; readonly status: 'completed' | 'failed' }[];
 }
 
 export interface JobView {
@@ -75,51 +64,50 @@ export interface JobView {
 }
 
 interface Sample {
+  /** performance.now() of the sample */
   at: number;
-  stats: Map<number, { in: number; out: number; busy: number; bp: number }>;
+  nodes: Map<number, NodeTotals>;
 }
 
 export interface MonitorOptions {
   readonly registry: MetricsRegistry;
   /** The log topic sources read from (for consumer lag). */
   readonly log?: Log;
-  /** Checkpoint directory (for the size of the last checkpoint). */
+  /** Kept for callers of the first version; checkpoint sizes now come from the engine. */
   readonly checkpointDir?: string;
   readonly now?: () => number;
+  /** How often the monitor samples the job's status while it runs (default 1000 ms). */
+  readonly sampleEveryMs?: number;
 }
+
+/** The part of a JobHandle the monitor follows. */
+export type MonitoredHandle = Pick<JobHandle, 'done' | 'metrics' | 'status' | 'onCheckpoint'>;
+
+const RATE_WINDOW_MS = 5000;
 
 export class JobMonitor {
   readonly name: string;
-  readonly stats: NodeStats[] = [];
-  status: 'running' | 'finished' | 'failed' = 'running';
   readonly startedAt: number;
   private readonly now: () => number;
+  private handle: MonitoredHandle | undefined;
+  private ended: 'finished' | 'failed' | undefined;
   private samples: Sample[] = [];
-  private readonly positions = new Map<string, { topic: string; partition: number; position: number }>();
-  private checkpointStarts = new Map<number, number>();
-  private checkpointHistory: { id: number; completedAt: number; durationMs: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private checkpoints: { id: number; completedAt: number; durationMs: number; sizeBytes: number | null; status: 'completed' | 'failed' }[] = [];
   private checkpointsCompleted = 0;
-  checkpointsFailed = 0;
-  counters: () => Record<string, number> = () => ({});
-
-  /** Follows a started job: its engine counters and its end. */
-  attach(handle: { readonly done: Promise<unknown>; metrics(): Record<string, number> }): void {
-    this.counters = () => handle.metrics();
-    handle.done.then(
-      () => (this.status = 'finished'),
-      () => (this.status = 'failed'),
-    );
-  }
-  private readonly metrics: {
-    in: (uid: string) => CounterChild;
-    out: (uid: string) => CounterChild;
-    busy: (uid: string) => CounterChild;
-    bp: (uid: string) => CounterChild;
-    wmLag: (uid: string) => GaugeChild;
-    latency: (uid: string) => HistogramChild;
+  private checkpointsFailed = 0;
+  /** Per sink node: the last write already observed in the latency histogram. */
+  private readonly latencySeen = new Map<string, number>();
+  /** Idle seconds exposed so far per node (kept monotonic across samples). */
+  private readonly idleExposed = new Map<string, number>();
+  private readonly m: {
+    recordsIn: Counter;
+    recordsOut: Counter;
+    busy: Counter;
+    bp: Counter;
+    idle: Counter;
+    latency: (sink: string) => HistogramChild;
     cpDuration: HistogramChild;
-    cpCompleted: CounterChild;
-    cpSize: GaugeChild;
   };
 
   constructor(
@@ -131,8 +119,8 @@ export class JobMonitor {
     this.startedAt = this.now();
     const r = options.registry;
     const job = this.name;
-    // Registered first so its collector copies the engine's own counters (dead letters, late
-    // records dropped) into the counters below before they are exposed.
+    // Registered first: its collector reads the job's status into the counters below before
+    // they are exposed (one status read per scrape).
     const uptime = r.gauge('sluice_job_uptime_seconds', 'Seconds since the job started', ['job']);
     const deadLetters = r.counter('sluice_dead_letters_total', 'Records a source could not decode, sent to the dead-letter topic', ['job']);
     const lateDropped = r.counter('sluice_late_records_dropped_total', 'Records too late for every window and without a late side output', ['job']);
@@ -141,330 +129,190 @@ export class JobMonitor {
       const c = this.counters();
       deadLetters.labels(job).value = c['dead-letters'] ?? 0;
       lateDropped.labels(job).value = c['numLateRecordsDropped'] ?? 0;
+      this.sample();
     });
-    const recordsIn = r.counter('sluice_records_in_total', 'Records received by an operator (sources: records read)', ['job', 'operator']);
-    const recordsOut = r.counter('sluice_records_out_total', 'Records emitted by an operator, side outputs included', ['job', 'operator']);
-    const busy = r.counter('sluice_operator_busy_seconds_total', 'Time spent in the operator (sinks: with writes in flight)', ['job', 'operator']);
-    const bp = r.counter('sluice_operator_backpressured_seconds_total', 'Time a sink held the job back at its in-flight write limit', ['job', 'operator']);
-    const wmLag = r.gauge('sluice_watermark_lag_seconds', 'Processing time minus the event-time watermark an operator has seen', ['job', 'operator']);
-    const latency = r.histogram('sluice_end_to_end_latency_seconds', 'Processing time at the sink minus the record event time (window results: the window end)', ['job', 'sink'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300]);
-    const cpDuration = r.histogram('sluice_checkpoint_duration_seconds', 'Time from a checkpoint barrier to its commit', ['job'], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
-    const cpCompleted = r.counter('sluice_checkpoints_completed_total', 'Completed checkpoints', ['job']);
-    const cpSize = r.gauge('sluice_checkpoint_size_bytes', 'Size of the last completed checkpoint file', ['job']);
+    const latency = r.histogram(
+      'sluice_end_to_end_latency_seconds',
+      'Wall time at the sink minus the event time of the newest record written (sampled once per sink and monitor sample; window results: the window end)',
+      ['job', 'sink'],
+      [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    );
+    this.m = {
+      recordsIn: r.counter('sluice_records_in_total', 'Records received by an operator (sources: records read; sinks: records written)', ['job', 'operator']),
+      recordsOut: r.counter('sluice_records_out_total', 'Records emitted by an operator, side outputs included', ['job', 'operator']),
+      busy: r.counter('sluice_operator_busy_seconds_total', "Time in the operator's own code, summed over subtasks (sinks: also waiting for their writes in flight)", ['job', 'operator']),
+      bp: r.counter('sluice_operator_backpressured_seconds_total', 'Time the operator was held back by a full operator or sink downstream, summed over subtasks', ['job', 'operator']),
+      idle: r.counter('sluice_operator_idle_seconds_total', 'Time the operator was neither busy nor backpressured (waiting for input), summed over subtasks', ['job', 'operator']),
+      latency: (sink) => latency.labels(job, sink),
+      cpDuration: r.histogram('sluice_checkpoint_duration_seconds', 'Time from triggering a checkpoint to the sinks committing it', ['job'], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]).labels(job),
+    };
+    r.counter('sluice_checkpoints_completed_total', 'Completed checkpoints', ['job']).labels(job);
     r.counter('sluice_checkpoints_failed_total', 'Failed checkpoints', ['job']).labels(job);
+    r.gauge('sluice_checkpoint_size_bytes', 'Size of the last completed checkpoint file', ['job']).labels(job);
+    const wmLag = r.gauge('sluice_watermark_lag_seconds', 'Processing time minus the event-time watermark an operator has seen', ['job', 'operator']);
+    wmLag.collect(() => {
+      const t = this.now();
+      for (const [, n] of this.latestTotals()) {
+        if (Number.isFinite(n.watermark)) wmLag.labels(job, n.uid).set(Math.max(0, (t - n.watermark) / 1000));
+      }
+    });
     const lag = r.gauge('sluice_consumer_lag_records', 'Records between a source position and the partition end', ['job', 'topic', 'partition']);
     lag.collect(() => {
       for (const l of this.consumerLag()) lag.labels(job, l.topic, String(l.partition)).set(l.lag);
     });
-    wmLag.collect(() => {
-      const t = this.now();
-      for (const s of this.stats) if (s.watermark > -Infinity && s.watermark < Infinity) wmLag.labels(job, s.uid).set(Math.max(0, (t - s.watermark) / 1000));
-    });
-    this.metrics = {
-      in: (uid) => recordsIn.labels(job, uid),
-      out: (uid) => recordsOut.labels(job, uid),
-      busy: (uid) => busy.labels(job, uid),
-      bp: (uid) => bp.labels(job, uid),
-      wmLag: (uid) => wmLag.labels(job, uid),
-      latency: (uid) => latency.labels(job, uid),
-      cpDuration: cpDuration.labels(job),
-      cpCompleted: cpCompleted.labels(job),
-      cpSize: cpSize.labels(job),
-    };
-    this.instrument();
-  }
-
-  private instrument(): void {
-    for (const node of this.pipeline.graph.nodes) {
-      const st: NodeStats = { id: node.id, uid: node.uid, name: node.name, kind: node.kind, recordsIn: 0, recordsOut: 0, busyMs: 0, backpressuredMs: 0, watermark: -Infinity, watermarkUpdatedAt: 0 };
-      this.stats[node.id] = st;
-      if (node.kind === 'operator') {
-        const create = node.create;
-        (node as { create: () => StreamOperator<unknown> }).create = () => this.wrapOperator(create(), st);
-      } else if (node.kind === 'source') {
-        (node as { source: Source<unknown> }).source = this.wrapSource(node.source, st);
-      } else {
-        (node as { sink: Sink<unknown> }).sink = this.wrapSink(node.sink, st);
-      }
-      // Make sure every node shows up in /metrics from the start.
-      this.metrics.in(node.uid);
-      this.metrics.out(node.uid);
+    // Every node shows up in /metrics from the start.
+    for (const node of pipeline.graph.nodes) {
+      this.m.recordsIn.labels(job, node.uid);
+      this.m.recordsOut.labels(job, node.uid);
     }
   }
 
-  private wrapOperator(inner: StreamOperator<unknown>, st: NodeStats): StreamOperator<unknown> {
-    const m = { in: this.metrics.in(st.uid), out: this.metrics.out(st.uid), busy: this.metrics.busy(st.uid) };
-    const now = this.now;
-    const watermarked = (w: number): void => {
-      st.watermark = w;
-      st.watermarkUpdatedAt = now();
+  /** Follows a started job: its status, checkpoints, engine counters and its end. */
+  attach(handle: MonitoredHandle): void {
+    this.handle = handle;
+    const stop = handle.onCheckpoint((c) => this.onCheckpoint(c));
+    const every = this.options.sampleEveryMs ?? 1000;
+    this.timer = setInterval(() => this.sample(), every);
+    this.timer.unref();
+    const end = (how: 'finished' | 'failed'): void => {
+      // One last sample so the final counters land in the metrics.
+      this.sample();
+      this.ended = how;
+      stop();
+      if (this.timer) clearInterval(this.timer);
     };
-    const timed = (fn: () => void): void => {
-      const t0 = performance.now();
-      try {
-        fn();
-      } finally {
-        const dt = performance.now() - t0;
-        st.busyMs += dt;
-        m.busy.inc(dt / 1000);
-      }
-    };
-    return {
-      open(ctx: OperatorContext<unknown>) {
-        const o = ctx.output;
-        const counting: Output<unknown> = {
-          collect(value: unknown, timestamp: number) {
-            st.recordsOut++;
-            m.out.inc();
-            o.collect(value, timestamp);
-          },
-          collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number) {
-            st.recordsOut++;
-            m.out.inc();
-            o.collectSide(tag, value, timestamp);
-          },
-          emitWatermark(w: number) {
-            o.emitWatermark(w);
-          },
-        };
-        inner.open({ ...ctx, output: counting });
-      },
-      processBatch(values, timestamps, input) {
-        st.recordsIn += values.length;
-        m.in.inc(values.length);
-        timed(() => inner.processBatch(values, timestamps, input));
-      },
-      processWatermark(w) {
-        watermarked(w);
-        timed(() => inner.processWatermark(w));
-      },
-      finish: inner.finish ? () => timed(() => inner.finish!()) : undefined,
-      close: inner.close ? () => inner.close!() : undefined,
-    } as StreamOperator<unknown>;
+    handle.done.then(
+      () => end('finished'),
+      () => end('failed'),
+    );
   }
 
-  private wrapSource(inner: Source<unknown>, st: NodeStats): Source<unknown> {
-    const m = { in: this.metrics.in(st.uid), out: this.metrics.out(st.uid) };
-    const positions = this.positions;
-    const topicName = this.options.log?.hasTopic(inner.name) ? inner.name : undefined;
-    return {
-      name: inner.name,
-      async createReader(ctx) {
-        const reader = await inner.createReader(ctx);
-        const wrapped: SourceReader<unknown> = {
-          partitions: () => reader.partitions(),
-          async poll(max, timeoutMs) {
-            const r = await reader.poll(max, timeoutMs);
-            if (r && r !== 'end') {
-              const b = r as SourceBatch<unknown>;
-              const n = b.values.length;
-              st.recordsIn += n;
-              st.recordsOut += n;
-              m.in.inc(n);
-              m.out.inc(n);
-              if (topicName !== undefined && typeof b.position === 'number') {
-                positions.set(`${topicName}/${b.partition}`, { topic: topicName, partition: Number(b.partition), position: b.position });
-              }
-            }
-            return r;
-          },
-          close: () => reader.close(),
-        };
-        if (topicName !== undefined) {
-          for (const p of reader.partitions()) {
-            const pos = ctx.restoredPositions?.[p];
-            if (!positions.has(`${topicName}/${p}`)) positions.set(`${topicName}/${p}`, { topic: topicName, partition: Number(p), position: typeof pos === 'number' ? pos : 0 });
-          }
-        }
-        return wrapped;
-      },
-    };
+  get status(): 'running' | 'finished' | 'failed' {
+    return this.ended ?? (this.handle?.status().state === 'failed' ? 'failed' : 'running');
   }
 
-  private wrapSink(inner: Sink<unknown>, st: NodeStats): Sink<unknown> {
-    const m = { in: this.metrics.in(st.uid), latency: this.metrics.latency(st.uid), busy: this.metrics.busy(st.uid), bp: this.metrics.bp(st.uid) };
-    const now = this.now;
-    const checkpointStarts = this.checkpointStarts;
-    const onFailed = (): void => {
+  counters(): Record<string, number> {
+    return this.handle ? this.handle.metrics() : {};
+  }
+
+  private onCheckpoint(c: CheckpointStats): void {
+    const job = this.name;
+    const r = this.options.registry;
+    if (c.status === 'completed') {
+      this.checkpointsCompleted++;
+      r.counter('sluice_checkpoints_completed_total', 'Completed checkpoints', ['job']).labels(job).inc();
+      this.m.cpDuration.observe(c.durationMs / 1000);
+      if (c.sizeBytes !== null) r.gauge('sluice_checkpoint_size_bytes', 'Size of the last completed checkpoint file', ['job']).labels(job).set(c.sizeBytes);
+    } else {
       this.checkpointsFailed++;
-    };
-    const onCommitted = (id: number): void => this.onCommitted(id);
-    return {
-      name: inner.name,
-      async createWriter(ctx) {
-        const writer = await inner.createWriter(ctx);
-        let inflight = 0;
-        let since = 0;
-        const account = (): void => {
-          const t = performance.now();
-          if (inflight > 0) {
-            const dt = t - since;
-            st.busyMs += dt;
-            m.busy.inc(dt / 1000);
-            // The runtime allows 2 writes in flight by default before it waits for the sink.
-            if (inflight >= 2) {
-              st.backpressuredMs += dt;
-              m.bp.inc(dt / 1000);
-            }
-          }
-          since = t;
-        };
-        const wrapped: SinkWriter<unknown> = {
-          write(values, timestamps) {
-            const n = values.length;
-            st.recordsIn += n;
-            m.in.inc(n);
-            const t = now();
-            for (let i = 0; i < timestamps.length; i++) {
-              const ts = timestamps[i]!;
-              if (ts > 0 && Number.isFinite(ts)) m.latency.observe(Math.max(0, (t - ts) / 1000));
-            }
-            const r = writer.write(values, timestamps);
-            if (r instanceof Promise) {
-              account();
-              inflight++;
-              return r.finally(() => {
-                account();
-                inflight--;
-              });
-            }
-            return r;
-          },
-          close: () => writer.close(),
-        };
-        if (writer.preCommit) {
-          wrapped.preCommit = (id) => {
-            if (!checkpointStarts.has(id)) checkpointStarts.set(id, performance.now());
-            return writer.preCommit!(id).catch((err: unknown) => {
-              onFailed();
-              throw err;
-            });
-          };
-        }
-        const commit = writer.commit;
-        wrapped.commit = async (id) => {
-          if (commit) await commit.call(writer, id);
-          onCommitted(id);
-        };
-        if (writer.finish) wrapped.finish = () => writer.finish!();
-        return wrapped;
-      },
-    };
-  }
-
-  /** Called once per sink per checkpoint: the first call completes the checkpoint. */
-  private onCommitted(id: number): void {
-    if (this.checkpointHistory.some((c) => c.id === id)) return;
-    const started = this.checkpointStarts.get(id);
-    this.checkpointStarts.delete(id);
-    const durationMs = started === undefined ? 0 : performance.now() - started;
-    this.checkpointsCompleted++;
-    this.metrics.cpCompleted.inc();
-    this.metrics.cpDuration.observe(durationMs / 1000);
-    this.checkpointHistory.push({ id, completedAt: this.now(), durationMs });
-    if (this.checkpointHistory.length > 50) this.checkpointHistory.shift();
-    const size = this.lastCheckpointSize();
-    if (size !== null) this.metrics.cpSize.set(size);
-  }
-
-  private lastCheckpointSize(): number | null {
-    const dir = this.options.checkpointDir;
-    if (!dir) return null;
-    try {
-      let newest: { mtime: number; size: number } | null = null;
-      for (const f of fs.readdirSync(dir)) {
-        const s = fs.statSync(path.join(dir, f));
-        if (s.isFile() && (!newest || s.mtimeMs > newest.mtime)) newest = { mtime: s.mtimeMs, size: s.size };
-      }
-      return newest?.size ?? null;
-    } catch {
-      return null;
+      r.counter('sluice_checkpoints_failed_total', 'Failed checkpoints', ['job']).labels(job).inc();
     }
+    this.checkpoints.push({ id: c.id, completedAt: this.now(), durationMs: c.durationMs, sizeBytes: c.sizeBytes, status: c.status });
+    if (this.checkpoints.length > 50) this.checkpoints.shift();
+  }
+
+  private jobStatus(): JobStatus | undefined {
+    return this.handle?.status();
+  }
+
+  /** Reads the job's status: updates the counters in the registry and keeps the sample for rates. */
+  sample(): void {
+    const st = this.jobStatus();
+    if (!st) return;
+    const at = performance.now();
+    const nodes = new Map<number, NodeTotals>();
+    for (const s of st.subtasks) {
+      let n = nodes.get(s.nodeId);
+      if (!n) nodes.set(s.nodeId, (n = { uid: s.uid, in: 0, out: 0, busyMs: 0, bpMs: 0, idleMs: 0, watermark: Infinity, subtasks: 0 }));
+      n.in += s.recordsIn;
+      n.out += s.recordsOut;
+      // A sink's writes in flight are the sink at work, even while its own code does not run.
+      n.busyMs += s.busyMs + (s.inFlightWaitMs ?? 0);
+      n.bpMs += s.backpressuredMs;
+      n.idleMs += Math.max(0, s.idleMs - (s.inFlightWaitMs ?? 0));
+      if (s.watermark < n.watermark) n.watermark = s.watermark;
+      n.subtasks++;
+      if (s.kind === 'sink') this.observeLatency(s);
+    }
+    const job = this.name;
+    for (const n of nodes.values()) {
+      this.m.recordsIn.labels(job, n.uid).value = n.in;
+      this.m.recordsOut.labels(job, n.uid).value = n.out;
+      this.m.busy.labels(job, n.uid).value = n.busyMs / 1000;
+      this.m.bp.labels(job, n.uid).value = n.bpMs / 1000;
+      const idle = Math.max(this.idleExposed.get(n.uid) ?? 0, n.idleMs / 1000);
+      this.idleExposed.set(n.uid, idle);
+      this.m.idle.labels(job, n.uid).value = idle;
+    }
+    this.samples.push({ at, nodes });
+    // Rates over a window of about 5 seconds.
+    while (this.samples.length > 2 && at - this.samples[1]!.at > RATE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** Sampled end-to-end latency: one observation per sink subtask that wrote since the last sample. */
+  private observeLatency(s: SubtaskStatus): void {
+    const at = s.lastWriteAt ?? 0;
+    const ts = s.lastEventTime ?? -Infinity;
+    const key = `${s.uid}/${s.subtask}`;
+    if (at === 0 || at === this.latencySeen.get(key) || !Number.isFinite(ts) || ts <= 0) return;
+    this.latencySeen.set(key, at);
+    this.m.latency(s.uid).observe(Math.max(0, (at - ts) / 1000));
+  }
+
+  private latestTotals(): ReadonlyMap<number, NodeTotals> {
+    return this.samples[this.samples.length - 1]?.nodes ?? new Map<number, NodeTotals>();
   }
 
   consumerLag(): JobView['consumerLag'] {
     const log = this.options.log;
-    if (!log) return [];
+    const st = this.jobStatus();
+    if (!log || !st) return [];
     const out: { topic: string; partition: number; position: number; endOffset: number; lag: number }[] = [];
-    for (const p of this.positions.values()) {
-      let end: number;
-      try {
-        end = log.partition(p.topic, p.partition).highWatermark;
-      } catch {
-        continue;
+    for (const s of st.subtasks) {
+      if (s.kind !== 'source' || !s.positions || !log.hasTopic(s.name)) continue;
+      for (const [p, pos] of Object.entries(s.positions)) {
+        const partition = Number(p);
+        if (!Number.isInteger(partition)) continue;
+        let end: number;
+        try {
+          end = log.partition(s.name, partition).highWatermark;
+        } catch {
+          continue;
+        }
+        const position = typeof pos === 'number' ? pos : 0;
+        out.push({ topic: s.name, partition, position, endOffset: end, lag: Math.max(0, end - position) });
       }
-      out.push({ ...p, endOffset: end, lag: Math.max(0, end - p.position) });
     }
+    // Partitions a source owns but has not read from yet start at 0 (or their restored position).
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-  }
-
-  /** Remembers the counters now, so rates cover the time since the previous sample. */
-  sample(): void {
-    const stats = new Map<number, { in: number; out: number; busy: number; bp: number }>();
-    for (const s of this.stats) stats.set(s.id, { in: s.recordsIn, out: s.recordsOut, busy: s.busyMs, bp: s.backpressuredMs });
-    this.samples.push({ at: performance.now(), stats });
-    // Rates over a window of about 5 seconds.
-    while (this.samples.length > 2 && performance.now() - this.samples[1]!.at > 5000) this.samples.shift();
   }
 
   view(): JobView {
     this.sample();
-    const first = this.samples[0]!;
-    const last = this.samples[this.samples.length - 1]!;
-    const dtMs = Math.max(1, last.at - first.at);
-    const now = this.now();
     const graph = this.pipeline.graph;
-    // A sink at its write limit holds back every node upstream of it.
-    const heldBack = new Map<number, number>();
-    const bpOf = (id: number): number => {
-      const a = first.stats.get(id);
-      const b = last.stats.get(id);
-      return a && b ? Math.min(1, (b.bp - a.bp) / dtMs) : 0;
-    };
-    for (const s of this.stats) {
-      if (s.kind !== 'sink') continue;
-      const ratio = bpOf(s.id);
-      const stack = [s.id];
-      const seen = new Set<number>();
-      while (stack.length) {
-        const id = stack.pop()!;
-        for (const e of graph.edges) {
-          if (e.to !== id || seen.has(e.from)) continue;
-          seen.add(e.from);
-          heldBack.set(e.from, Math.max(heldBack.get(e.from) ?? 0, ratio));
-          stack.push(e.from);
-        }
-      }
-    }
-    // Watermarks of sources are what their first downstream operator received.
-    const wmOf = (s: NodeStats): number => {
-      if (s.kind === 'operator') return s.watermark;
-      if (s.kind === 'source') {
-        let w = Infinity;
-        for (const e of graph.edges) if (e.from === s.id) w = Math.min(w, this.stats[e.to]!.watermark);
-        return w === Infinity ? -Infinity : w;
-      }
-      let w = Infinity;
-      for (const e of graph.edges) if (e.to === s.id) w = Math.min(w, wmOf(this.stats[e.from]!));
-      return w === Infinity ? -Infinity : w;
-    };
-    const nodes: NodeView[] = this.stats.map((s) => {
-      const a = first.stats.get(s.id)!;
-      const b = last.stats.get(s.id)!;
-      const busy = Math.min(1, (b.busy - a.busy) / dtMs);
-      const backpressured = s.kind === 'sink' ? bpOf(s.id) : heldBack.get(s.id) ?? 0;
-      const wm = wmOf(s);
-      const finite = wm > -Infinity && wm < Infinity;
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    const dtMs = first && last ? Math.max(1, last.at - first.at) : 1;
+    const now = this.now();
+    const nodes: NodeView[] = graph.nodes.map((node) => {
+      const a = first?.nodes.get(node.id);
+      const b = last?.nodes.get(node.id);
+      const subtasks = b?.subtasks ?? 0;
+      const share = (f: (t: NodeTotals) => number): number => (a && b && subtasks > 0 ? Math.min(1, Math.max(0, (f(b) - f(a)) / dtMs / subtasks)) : 0);
+      const busy = share((t) => t.busyMs);
+      const backpressured = share((t) => t.bpMs);
+      const wm = b?.watermark ?? -Infinity;
+      const finite = Number.isFinite(wm);
       return {
-        id: s.id,
-        uid: s.uid,
-        name: s.name,
-        kind: s.kind,
-        parallelism: this.pipeline.options.parallelism ?? 1,
-        recordsIn: s.recordsIn,
-        recordsOut: s.recordsOut,
-        recordsInPerSecond: ((b.in - a.in) * 1000) / dtMs,
-        recordsOutPerSecond: ((b.out - a.out) * 1000) / dtMs,
+        id: node.id,
+        uid: node.uid,
+        name: node.name,
+        kind: node.kind,
+        parallelism: subtasks || (this.pipeline.options.parallelism ?? 1),
+        recordsIn: b?.in ?? 0,
+        recordsOut: b?.out ?? 0,
+        recordsInPerSecond: a && b ? ((b.in - a.in) * 1000) / dtMs : 0,
+        recordsOutPerSecond: a && b ? ((b.out - a.out) * 1000) / dtMs : 0,
         busy,
         backpressured,
         idle: Math.max(0, 1 - busy - backpressured),
@@ -473,19 +321,21 @@ export class JobMonitor {
         watermarkLagMs: finite ? now - wm : null,
       };
     });
-    const lastCp = this.checkpointHistory[this.checkpointHistory.length - 1];
+    const st = this.jobStatus();
+    const completed = this.checkpoints.filter((c) => c.status === 'completed');
+    const lastCp = completed[completed.length - 1];
     return {
       name: this.name,
       status: this.status,
-      startedAt: this.startedAt,
+      startedAt: st?.startedAt ?? this.startedAt,
       nodes,
       edges: graph.edges.map((e) => ({ from: e.from, to: e.to, partitioning: e.partitioning, sideOutput: e.sideTag ?? null })),
       checkpoints: {
         completed: this.checkpointsCompleted,
         failed: this.checkpointsFailed,
-        inProgress: this.checkpointStarts.size > 0,
-        last: lastCp ? { ...lastCp, sizeBytes: this.lastCheckpointSize() } : null,
-        history: this.checkpointHistory.slice(-20),
+        inProgress: (st?.checkpoints.inProgress ?? null) !== null,
+        last: lastCp ? { id: lastCp.id, completedAt: lastCp.completedAt, durationMs: lastCp.durationMs, sizeBytes: lastCp.sizeBytes } : null,
+        history: this.checkpoints.slice(-20),
       },
       consumerLag: this.consumerLag(),
       counters: this.counters(),
@@ -493,7 +343,7 @@ export class JobMonitor {
   }
 }
 
-/** Instruments a pipeline before `start()`; the monitor then reports on the running job. */
+/** A monitor for `pipeline`; call `attach(handle)` with the handle `start()` returned. */
 export function monitorPipeline(pipeline: Pipeline, options: MonitorOptions): JobMonitor {
   return new JobMonitor(pipeline, options);
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Message } from 'kafkajs';
 import { startBroker } from './broker-harness.js';
-import { registerKafkajsCodecs } from './kafkajs-codecs.js';
+import { registerKafkajsCodecs } from '../../src/connectors/kafka/kafka-client.js';
 
 registerKafkajsCodecs();
 

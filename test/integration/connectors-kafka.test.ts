@@ -15,7 +15,7 @@ import { topic } from '../../src/engine/sources/log-topic-source.js';
 import { collectSink } from '../../src/engine/sinks/collect-sink.js';
 import { string } from '../../src/engine/formats/string.js';
 import { decodeBatches } from '../../src/codec/record-batch.js';
-import { DLQ_HEADERS } from '../../src/connectors/dlq/dead-letters.js';
+import { DLQ_HEADERS } from '../../src/engine/sources/dead-letters.js';
 
 const JOB = new URL('./fixtures/connectors-kafka-job.ts', import.meta.url).pathname;
 const RECORDS = 6000;

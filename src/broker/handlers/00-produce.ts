@@ -9,6 +9,7 @@
 // acks=0 sends no response; acks=1 answers once appended; acks=-1 (all) only after fsync.
 // Idempotent retries are answered with the original offsets; sequence gaps with
 // OUT_OF_ORDER_SEQUENCE_NUMBER; an older producer epoch with INVALID_PRODUCER_EPOCH.
+// Appended bytes are counted per topic (broker-metrics.ts TopicBytes), once per partition batch.
 //
 // Transactional batches are verified before they are appended (Kafka 3.6+ does the same with
 // KIP-890's verification; here coordinator and partition share one process): the batch's
@@ -39,6 +40,7 @@ import { KafkaError, kafkaErrorCode } from '../protocol/error-codes.js';
 import { Produce } from '../protocol/messages.js';
 import type { Partition } from '../../log/partition.js';
 import type { RequestContext } from './handler.js';
+import { topicBytes } from '../broker-metrics.js';
 import { defineHandler, NO_RESPONSE } from './handler.js';
 
 interface ProduceRequest {
@@ -152,6 +154,7 @@ async function appendOne(
   }
   try {
     const r = await partition.append(records, { sync });
+    topicBytes(ctx.broker.metrics).produced(topic, records.length);
     return {
       index,
       errorCode: KafkaError.NONE,

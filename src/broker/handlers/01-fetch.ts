@@ -8,11 +8,13 @@
 // sending full fetches); a request naming a session id is answered FETCH_SESSION_ID_NOT_FOUND.
 // Long polling: when less than minBytes is ready, wait on the log's waitForData for any
 // requested partition (no polling), bounded by maxWaitMs and the connection's signal.
-// Records are the log's bytes as read, spliced into the response without copying.
+// Records are the log's bytes as read, spliced into the response without copying; their size
+// is counted per topic once per response (broker-metrics.ts TopicBytes).
 import { KafkaError, kafkaErrorCode } from '../protocol/error-codes.js';
 import { Fetch } from '../protocol/messages.js';
 import type { Isolation, Partition } from '../../log/partition.js';
 import type { RequestContext } from './handler.js';
+import { topicBytes } from '../broker-metrics.js';
 import { defineHandler } from './handler.js';
 
 interface FetchRequest {
@@ -169,6 +171,12 @@ export const handler = defineHandler<FetchRequest, FetchResponse>({
       await waitForAny(wanted, left, isolation, ctx);
       total = await readAll(wanted, maxResponseBytes, isolation, out);
       if (ctx.broker.clock() >= deadline) break;
+    }
+    const bytes = topicBytes(ctx.broker.metrics);
+    for (const t of out.responses) {
+      let n = 0;
+      for (const p of t.partitions) n += p.records?.length ?? 0;
+      if (n > 0) bytes.fetched(t.topic, n);
     }
     return out;
   },

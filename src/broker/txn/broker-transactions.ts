@@ -32,11 +32,8 @@ function holderOf(broker: BrokerContext): Holder {
 
 async function start(b: BrokerContext): Promise<TransactionCoordinator> {
   const log = b.log;
-  if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) {
-    await b.log.createTopic(TRANSACTION_STATE_TOPIC, 1, { cleanupPolicy: 'compact' }).catch(async (err: unknown) => {
-      if (!(await b.untilTopicExists(TRANSACTION_STATE_TOPIC, 5000))) throw err;
-    });
-  }
+  // Create-if-absent: a concurrent creation of the topic is waited for by the log.
+  if (!b.log.hasTopic(TRANSACTION_STATE_TOPIC)) await b.log.createTopic(TRANSACTION_STATE_TOPIC, 1, { cleanupPolicy: 'compact' }, { ifAbsent: true });
   const coordinator = new TransactionCoordinator({
     store: new LogTxnStateStore(log.partition(TRANSACTION_STATE_TOPIC, 0), b.clock),
     markers: {

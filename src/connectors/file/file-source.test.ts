@@ -13,7 +13,7 @@ import { collectSink } from '../../engine/sinks/collect-sink.js';
 import type { SourceBatch } from '../../engine/sources/source.js';
 import { MetricsRegistry } from '../../observe/metrics.js';
 import { fileSource } from './file-source.js';
-import { DLQ_HEADERS, DEAD_LETTERS_METRIC } from '../dlq/dead-letters.js';
+import { DLQ_HEADERS, DEAD_LETTERS_METRIC } from '../../engine/sources/dead-letters.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'sluice-filesrc-'));
@@ -40,6 +40,9 @@ test('JSON lines: bad lines become dead letters with headers and a metric; the r
     assert.equal(h[DLQ_HEADERS.topic], path);
     assert.equal(h[DLQ_HEADERS.offset], '8');
     assert.match(h[DLQ_HEADERS.reason] ?? '', /not JSON/);
+    assert.equal(h[DLQ_HEADERS.errorCode], 'DESERIALIZATION_FAILED');
+    assert.equal(h[DLQ_HEADERS.errorReason], 'NOT_JSON');
+    assert.equal(h[DLQ_HEADERS.format], 'jsonl');
     await log.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

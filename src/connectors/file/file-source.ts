@@ -4,14 +4,14 @@
 // partition; subtask s reads files with index % parallelism == s. The position of a file is
 // the byte offset after the last record delivered, so a checkpoint resumes exactly there. A
 // line that is not JSON, or a CSV row with the wrong number of fields, goes to the dead-letter
-// topic (connectors/dlq) with the file, byte offset and reason, and the file reads on.
-// May import: engine/sources (types), connectors/dlq, connectors/file, errors, node:fs.
+// topic (engine/sources/dead-letters.ts) with the file, byte offset and reason, and the file reads on.
+// May import: engine/sources (types, dead-letters), connectors/file, errors, node:fs.
 import { promises as fsp, watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../../engine/sources/source.js';
-import type { DeadLetter } from '../dlq/dead-letters.js';
-import { DeadLetterWriter } from '../dlq/dead-letters.js';
+import type { DeadLetter } from '../../engine/sources/dead-letters.js';
+import { DeadLetterWriter } from '../../engine/sources/dead-letters.js';
 import { CsvReader } from './csv.js';
 import { NO_TIMESTAMP } from '../../engine/time/watermark.js';
 import { SluiceError } from '../../errors.js';
@@ -96,7 +96,7 @@ class FileReader<T> implements SourceReader<T> {
       if (i % this.ctx.parallelism !== this.ctx.subtaskIndex) return;
       const restored = this.ctx.restoredPositions?.[path];
       this.files.push(new FileState<T>(path, typeof restored === 'number' ? restored : 0));
-      this.dlq.set(path, DeadLetterWriter.forSource(path, this.ctx.resources, o.format ?? 'jsonl', o.deadLetterTopic === undefined ? {} : { topic: o.deadLetterTopic }, this.ctx.count));
+      this.dlq.set(path, DeadLetterWriter.forSource(path, this.ctx, o.format ?? 'jsonl', o.deadLetterTopic));
     });
     for (const f of this.files) {
       if ((o.format ?? 'jsonl') === 'csv') {
@@ -166,7 +166,7 @@ class FileReader<T> implements SourceReader<T> {
       const ts = this.options.timestampOf ? this.options.timestampOf(value) : NO_TIMESTAMP;
       f.ready.push({ value, ts, end });
     } catch (err) {
-      dead.push({ key: null, value: raw, reason: err instanceof Error ? err.message : String(err), partition: f.path, offset: start, timestamp: -1 });
+      dead.push({ key: null, value: raw, error: err, partition: f.path, offset: start });
       f.ready.push({ value: undefined as T, ts: Number.NaN, end }); // a skipped slot that still advances the position
     }
   }
@@ -187,7 +187,7 @@ class FileReader<T> implements SourceReader<T> {
           parsed = JSON.parse(text);
         } catch (err) {
           ok = false;
-          dead.push({ key: null, value: Buffer.from(line), reason: `not JSON: ${err instanceof Error ? err.message : String(err)}`, partition: f.path, offset: base + start, timestamp: -1 });
+          dead.push({ key: null, value: Buffer.from(line), error: new SluiceError('DESERIALIZATION_FAILED', `not JSON: ${err instanceof Error ? err.message : String(err)}`, { details: { reason: 'NOT_JSON' } }), partition: f.path, offset: base + start });
           f.ready.push({ value: undefined as T, ts: Number.NaN, end: base + nl + 1 });
         }
         if (ok) this.accept(f, parsed, base + start, base + nl + 1, Buffer.from(line), dead);
@@ -223,7 +223,7 @@ class FileReader<T> implements SourceReader<T> {
       const raw = Buffer.from(r.fields.join(this.options.delimiter ?? ','));
       if (f.header) {
         if (r.fields.length !== f.header.length) {
-          dead.push({ key: null, value: raw, reason: `CSV row has ${r.fields.length} fields, the header ${f.header.length}`, partition: f.path, offset: r.start, timestamp: -1 });
+          dead.push({ key: null, value: raw, error: new SluiceError('DESERIALIZATION_FAILED', `CSV row has ${r.fields.length} fields, the header ${f.header.length}`, { details: { reason: 'CSV_FIELD_COUNT' } }), partition: f.path, offset: r.start });
           f.ready.push({ value: undefined as T, ts: Number.NaN, end: r.end });
           continue;
         }
@@ -269,7 +269,7 @@ class FileReader<T> implements SourceReader<T> {
       try {
         for (const r of f.csv.end()) this.accept(f, f.header ? Object.fromEntries(f.header.map((h, i) => [h, r.fields[i]])) : r.fields, r.start, r.end, Buffer.from(r.fields.join(',')), dead);
       } catch (err) {
-        dead.push({ key: null, value: null, reason: err instanceof Error ? err.message : String(err), partition: f.path, offset: f.position, timestamp: -1 });
+        dead.push({ key: null, value: null, error: err, partition: f.path, offset: f.position });
         f.ready.push({ value: undefined as T, ts: Number.NaN, end: f.readPos });
       }
     } else if (f.carry.length > 0) {

@@ -144,12 +144,11 @@ export async function startHttpIngest(options: HttpIngestOptions): Promise<HttpI
     if (!log.hasTopic(topicName)) {
       if (options.createTopics === undefined) return send(res, 404, { error: { code: 'UNKNOWN_TOPIC', message: `topic "${topicName}" does not exist` } });
       try {
-        await log.createTopic(topicName, options.createTopics);
+        // Create-if-absent: a concurrent request creating the same topic is waited for.
+        await log.createTopic(topicName, options.createTopics, {}, { ifAbsent: true });
       } catch (err) {
-        if (!(err instanceof SluiceError && err.code === 'TOPIC_EXISTS')) {
-          const e = err instanceof SluiceError ? err : new SluiceError('INTERNAL', String(err));
-          return send(res, e.code === 'INVALID_TOPIC_NAME' ? 400 : 500, { error: { code: e.code, message: e.message } });
-        }
+        const e = err instanceof SluiceError ? err : new SluiceError('INTERNAL', String(err));
+        return send(res, e.code === 'INVALID_TOPIC_NAME' ? 400 : 500, { error: { code: e.code, message: e.message } });
       }
     }
     const partitions = log.describeTopic(topicName).partitions;

@@ -1,10 +1,37 @@
 // Shared kafkajs setup for the external-Kafka source and sink: one place that builds the
-// client with Sluice's defaults (quiet logging routed nowhere, bounded retries, timeouts) and
-// maps kafkajs failures to SluiceError.
-// May import: errors, kafkajs.
-import { Kafka, logLevel } from 'kafkajs';
+// client with Sluice's defaults (quiet logging routed nowhere, bounded retries, timeouts),
+// maps kafkajs failures to SluiceError, and plugs the project's compression codecs into
+// kafkajs. kafkajs ships only gzip; snappy, lz4 and zstd are plug-ins, registered here once
+// over src/codec/compression.ts (the codecs the log and the broker use), so every batch a
+// Kafka cluster or `sluice broker` may hold can be read and written. The CLI and the
+// conformance tests use the same registration.
+// May import: codec/compression.ts, errors, kafkajs.
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from 'kafkajs';
+import { compress, decompress } from '../../codec/compression.js';
+import type { CompressionName } from '../../codec/compression.js';
 import { SluiceError } from '../../errors.js';
+
+/** kafkajs's codec plug-in shape: a factory of { compress(encoder), decompress(buffer) }. */
+function kafkajsCodec(name: CompressionName): () => { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(buffer: Buffer): Promise<Buffer> } {
+  return () => ({
+    // The codecs are synchronous; kafkajs wants Promises (one per batch, not per record).
+    compress: async (encoder) => compress(name, encoder.buffer),
+    decompress: async (buffer) => decompress(name, buffer),
+  });
+}
+
+let codecsRegistered = false;
+
+/** Plugs snappy, lz4 and zstd into kafkajs (process-wide, once; createKafka calls it). */
+export function registerKafkajsCodecs(): void {
+  if (codecsRegistered) return;
+  codecsRegistered = true;
+  const codecs = CompressionCodecs as unknown as Record<number, unknown>;
+  codecs[CompressionTypes.Snappy] = kafkajsCodec('snappy');
+  codecs[CompressionTypes.LZ4] = kafkajsCodec('lz4');
+  codecs[CompressionTypes.ZSTD] = kafkajsCodec('zstd');
+}
 
 export interface KafkaConnection {
   /** host:port of the bootstrap brokers. */
@@ -16,6 +43,7 @@ export interface KafkaConnection {
 
 export function createKafka(conn: KafkaConnection, role: string): Kafka {
   if (conn.brokers.length === 0) throw new SluiceError('INVALID_CONFIG', `kafka ${role}: no brokers`);
+  registerKafkajsCodecs();
   return new Kafka({
     clientId: conn.clientId ?? `sluice-${role}`,
     brokers: [...conn.brokers],

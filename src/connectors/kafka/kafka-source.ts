@@ -6,17 +6,18 @@
 // is sought and wins over anything a group has committed; without one, `startFrom` applies.
 // For monitoring (lag tools), delivered positions are committed to `groupId` periodically;
 // nothing reads them back. read_committed by default. A record the format cannot decode
-// goes to the dead-letter topic (connectors/dlq) and never stops the pipeline.
+// goes to the dead-letter topic (engine/sources/dead-letters.ts) and never stops the pipeline.
 // Fetching runs ahead in a bounded queue: the consumer is paused while the queue is full.
-// May import: engine/sources, engine/formats (types), connectors/dlq, connectors/kafka, errors, kafkajs.
+// May import: engine/sources, engine/formats (types), connectors/kafka, errors, kafkajs.
 import type { Admin, Consumer, EachBatchPayload, PartitionAssigner } from 'kafkajs';
 import { AssignerProtocol } from 'kafkajs';
 import type { Format } from '../../engine/formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../../engine/sources/source.js';
-import type { DeadLetter } from '../dlq/dead-letters.js';
-import { DeadLetterWriter } from '../dlq/dead-letters.js';
+import type { DeadLetter } from '../../engine/sources/dead-letters.js';
+import { DeadLetterWriter } from '../../engine/sources/dead-letters.js';
 import type { KafkaConnection } from './kafka-client.js';
 import { createKafka, kafkaError } from './kafka-client.js';
+import { SluiceError } from '../../errors.js';
 
 export interface KafkaSourceOptions<T> extends KafkaConnection {
   readonly topics: string | readonly string[];
@@ -91,7 +92,7 @@ class KafkaReader<T> implements SourceReader<T> {
       }
       this.mine = all.filter((_x, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex);
       for (const t of this.topics) {
-        this.dlq.set(t, DeadLetterWriter.forSource(t, this.ctx.resources, this.options.format.name, { topic: this.options.deadLetterTopic === undefined ? undefined : this.options.deadLetterTopic }, this.ctx.count));
+        this.dlq.set(t, DeadLetterWriter.forSource(t, this.ctx, this.options.format.name, this.options.deadLetterTopic));
         if (this.options.bounded) {
           for (const o of await admin.fetchTopicOffsets(t)) this.end.set(pid(t, o.partition), Number(o.high));
         }
@@ -165,7 +166,7 @@ class KafkaReader<T> implements SourceReader<T> {
       next = off + 1;
       const ts = Number(m.timestamp);
       if (m.value === null) {
-        dead.push({ key: m.key, value: null, reason: 'null value (tombstone)', partition: batch.partition, offset: off, timestamp: ts });
+        dead.push({ key: m.key, value: null, error: new SluiceError('DESERIALIZATION_FAILED', 'null value (tombstone)', { details: { reason: 'NULL_VALUE' } }), partition: batch.partition, offset: off, timestamp: ts });
         continue;
       }
       try {
@@ -173,7 +174,7 @@ class KafkaReader<T> implements SourceReader<T> {
         timestamps.push(ts);
         offsets.push(off);
       } catch (err) {
-        dead.push({ key: m.key, value: m.value, reason: err instanceof Error ? err.message : String(err), partition: batch.partition, offset: off, timestamp: ts });
+        dead.push({ key: m.key, value: m.value, error: err, partition: batch.partition, offset: off, timestamp: ts });
       }
     }
     if (next === undefined) return;

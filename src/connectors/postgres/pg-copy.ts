@@ -11,6 +11,7 @@ import type pg from 'pg';
 const CHUNK = 256 * 1024;
 
 interface CopyConnection {
+  readonly stream: NodeJS.WritableStream & { readonly writableNeedDrain: boolean; readonly writable: boolean };
   query(text: string): void;
   sendCopyFromChunk(chunk: Buffer): void;
   endCopyFrom(): void;
@@ -36,28 +37,30 @@ class CopyFromStdin implements pg.Submittable {
   }
 
   handleCopyInResponse(connection: pg.Connection): void {
-    const c = connection as unknown as CopyConnection;
-    // Strings are joined into CHUNK-sized buffers: one socket write per chunk, not per row batch.
+    void this.send(connection as unknown as CopyConnection);
+  }
+
+  /** Strings joined into CHUNK-sized messages; waits for 'drain' so at most ~one chunk sits in the socket buffer beyond the payload. */
+  private async send(c: CopyConnection): Promise<void> {
     let pending: string[] = [];
     let size = 0;
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      c.sendCopyFromChunk(Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''), 'utf8'));
-      pending = [];
-      size = 0;
+    const flush = async (): Promise<boolean> => {
+      if (pending.length > 0) {
+        c.sendCopyFromChunk(Buffer.from(pending.length === 1 ? (pending[0] as string) : pending.join(''), 'utf8'));
+        pending = [];
+        size = 0;
+      }
+      if (c.stream.writableNeedDrain) await drained(c.stream);
+      return !this.settled && c.stream.writable; // an error (or a lost connection) ends the COPY early
     };
     for (const s of this.payload) {
       if (s.length === 0) continue;
-      if (s.length >= CHUNK) {
-        flush();
-        c.sendCopyFromChunk(Buffer.from(s, 'utf8'));
-        continue;
-      }
+      // A large string goes out as one message (split, it could cut a surrogate pair in two).
       pending.push(s);
       size += s.length;
-      if (size >= CHUNK) flush();
+      if (size >= CHUNK && !(await flush())) return;
     }
-    flush();
+    if (!(await flush())) return;
     c.endCopyFrom();
   }
 
@@ -87,6 +90,20 @@ class CopyFromStdin implements pg.Submittable {
   handleEmptyQuery(): void {}
   handlePortalSuspended(): void {}
   handleCopyData(): void {}
+}
+
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    stream.on('error', done);
+  });
 }
 
 /**

@@ -86,6 +86,9 @@ export interface PostgresCommittable {
 
 type Method = 'copy' | 'unnest' | 'values';
 
+/** Text per COPY statement (~16 MB): a few seconds of server work at most. */
+const COPY_STATEMENT_CHARS = 16 * 1024 * 1024;
+
 export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T> {
   const mode = options.mode ?? 'append';
   const keyColumns = options.keyColumns ?? [];
@@ -281,8 +284,16 @@ class PostgresWriter<T> implements SinkWriter<T> {
 
   private async writeData(c: pg.Client, d: EncodedRows): Promise<void> {
     if (d.rows === 0) return;
-    if (d.kind === 'copy') await copyFrom(c, this.copyStatement, d.text);
-    else if (d.kind === 'unnest') {
+    if (d.kind === 'copy') {
+      // Several COPY statements for a big checkpoint, so none comes near the connection's query timeout.
+      for (let from = 0; from < d.text.length; ) {
+        let to = from;
+        let size = 0;
+        while (to < d.text.length && (to === from || size + (d.text[to] as string).length <= COPY_STATEMENT_CHARS)) size += (d.text[to++] as string).length;
+        await copyFrom(c, this.copyStatement, d.text.slice(from, to));
+        from = to;
+      }
+    } else if (d.kind === 'unnest') {
       if (!this.unnestStatement) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} can no longer take unnest upserts (an array column?)`);
       for (const b of d.batches) await c.query(this.unnestStatement, b as string[]);
     } else await this.insertValues(c, d.values);

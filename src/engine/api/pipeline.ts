@@ -5,6 +5,7 @@
 import type { Source } from '../sources/source.js';
 import type { JobResult } from '../runtime/job-runner.js';
 import type { PipelineOptions, RunOptions } from '../runtime/job-options.js';
+import type { CheckpointListener, JobStatus } from '../runtime/job-status.js';
 import { StreamGraph } from '../graph/stream-graph.js';
 import { JobRunner } from '../runtime/job-runner.js';
 import { WorkerCoordinator } from '../runtime/worker-coordinator.js';
@@ -20,6 +21,14 @@ export interface JobHandle {
   savepoint(): Promise<string>;
   /** Counters so far (records-in, checkpoints-completed, dead-letters, ...). */
   metrics(): Record<string, number>;
+  /**
+   * Per operator subtask: records in/out, busy / backpressured / idle ms, watermark; source
+   * positions; sink in-flight waits; checkpoint history (see runtime/job-status.ts). With
+   * worker threads only the job state and counters are known here (subtasks is empty).
+   */
+  status(): JobStatus;
+  /** Calls `listener` after each checkpoint completes or fails (single-thread runtime); returns the unsubscribe. */
+  onCheckpoint(listener: CheckpointListener): () => void;
 }
 
 export class Pipeline {
@@ -53,6 +62,12 @@ export class Pipeline {
     const done = runner.run();
     // The caller may only await stop(); keep an unobserved failure from crashing the process.
     done.catch(() => undefined);
+    const startedAt = Date.now();
+    let ended: JobStatus['state'] = 'running';
+    done.then(
+      () => (ended = 'finished'),
+      () => (ended = 'failed'),
+    );
     return {
       done,
       stop: (o) => {
@@ -61,6 +76,11 @@ export class Pipeline {
       },
       savepoint: () => runner.triggerSavepoint(),
       metrics: () => ({ ...runner.metrics }),
+      status: () =>
+        runner instanceof JobRunner
+          ? runner.status()
+          : { jobName: this.name, state: ended, startedAt, uptimeMs: Date.now() - startedAt, subtasks: [], waitingForInputMs: 0, checkpoints: { completed: runner.metrics['checkpoints-completed'] ?? 0, failed: 0, inProgress: null, history: [] } },
+      onCheckpoint: (listener) => (runner instanceof JobRunner ? runner.onCheckpoint(listener) : () => undefined),
     };
   }
 

@@ -503,7 +503,7 @@ export class JobRunner {
     for (const sink of this.sinks) {
       const node = byUid.get(sink.uid);
       if (!node) continue;
-      add(node, { subtask: sink.subtaskIndex, recordsIn: sink.recordsIn, recordsOut: 0, busyMs: sink.busyMs, watermark: sink.watermarks.current, pendingWrites: sink.pending, inFlightWaitMs: sink.inFlightWaitMs, blockingMs: sink.blockingMs });
+      add(node, { subtask: sink.subtaskIndex, recordsIn: sink.recordsIn, recordsOut: 0, busyMs: sink.busyMs, watermark: sink.watermarks.current, pendingWrites: sink.pending, inFlightWaitMs: sink.inFlightWaitMs, blockingMs: sink.blockingMs, lastEventTime: sink.lastTimestamp, lastWriteAt: sink.lastWriteAt });
     }
     subtasks.sort((a, b) => a.nodeId - b.nodeId || a.subtask - b.subtask);
     return {
@@ -546,7 +546,7 @@ export class JobRunner {
     if (!this.storage) throw new SluiceError('INVALID_CONFIG', 'checkpoints are not configured');
     const id = ++this.checkpointId;
     const sources: Record<string, Record<string, unknown>> = {};
-    for (const src of this.sources) Object.assign((sources[src.node.uid] ??= {}), src.positions);
+    for (const src of this.sources) Object.assign((sources[src.node.uid] ??= {}), src.snapshotPositions(id));
     const keyed: CheckpointData['keyed'] = {};
     const timers: CheckpointData['timers'] = {};
     const operatorState: Record<string, OperatorStateSnapshot[]> = {};
@@ -586,6 +586,7 @@ export class JobRunner {
     this.completed++;
     this.count('checkpoints-completed');
     for (const sink of this.sinks) await sink.writer.commit?.(id);
+    for (const src of this.sources) await src.notifyCheckpointComplete(id);
     return path;
   }
 

@@ -40,6 +40,9 @@ export interface SubtaskStatus {
   readonly pendingWrites?: number;
   /** Sinks: ms the runtime waited for this sink's in-flight writes (backpressure and checkpoint flushes). */
   readonly inFlightWaitMs?: number;
+  /** Sinks: event time of the newest record written, and the wall time (Date.now) it was written. */
+  readonly lastEventTime?: number;
+  readonly lastWriteAt?: number;
   /** Operators and sinks whose input the runtime held back: ms it did so because this subtask was full. */
   readonly blockingMs?: number;
 }

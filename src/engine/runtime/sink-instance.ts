@@ -19,6 +19,9 @@ export class SinkInstance implements InputReceiver {
   busyMs = 0;
   inFlightWaitMs = 0;
   blockingMs = 0;
+  /** Event time of the newest record written and the wall time it was (sampled end-to-end latency). */
+  lastTimestamp = Number.NEGATIVE_INFINITY;
+  lastWriteAt = 0;
   /** The combined input watermark (sinks do nothing with it; the status shows it). */
   readonly watermarks: ChannelWatermarks;
   private readonly aligner: BarrierAligner;
@@ -48,7 +51,12 @@ export class SinkInstance implements InputReceiver {
       this.aligner.enqueue(channel, () => this.receive(values, timestamps, _input, channel));
       return;
     }
-    this.recordsIn += values.length;
+    const n = values.length;
+    this.recordsIn += n;
+    if (n > 0) {
+      this.lastTimestamp = timestamps[n - 1] as number;
+      this.lastWriteAt = Date.now();
+    }
     let r: void | Promise<void>;
     try {
       r = timeBusy(this, () => this.writer.write(values, timestamps));

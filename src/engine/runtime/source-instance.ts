@@ -21,6 +21,8 @@ export class SourceInstance {
   /** Status: ms stamping timestamps and watermarks (downstream subtasks excluded). */
   busyMs = 0;
   private idle = false;
+  /** Positions stored in checkpoints not completed yet, by id (only for readers that want completions). */
+  private readonly inCheckpoints = new Map<number, Record<string, unknown>>();
 
   constructor(
     readonly node: SourceNode,
@@ -102,9 +104,27 @@ export class SourceInstance {
 
   /** Worker runtime: the position now is this subtask's part of checkpoint `barrier`; then the barrier flows downstream. */
   emitBarrier(barrier: Barrier): Record<string, unknown> {
-    const positions = { ...this.positions };
+    const positions = this.snapshotPositions(barrier.id);
     this.output.emitBarrier(barrier);
     return positions;
+  }
+
+  /**
+   * A copy of the positions now, as this subtask's part of checkpoint `id`; kept until the
+   * checkpoint completes when the reader wants to hear of it (notifyCheckpointComplete).
+   */
+  snapshotPositions(id: number): Record<string, unknown> {
+    const positions = { ...this.positions };
+    if (this.reader.notifyCheckpointComplete) this.inCheckpoints.set(id, positions);
+    return positions;
+  }
+
+  /** Checkpoint `id` is durable: the reader hears of it with the positions stored in it. */
+  async notifyCheckpointComplete(id: number): Promise<void> {
+    const positions = this.inCheckpoints.get(id);
+    // Older entries belong to checkpoints that failed (or are subsumed by this one).
+    for (const k of this.inCheckpoints.keys()) if (k <= id) this.inCheckpoints.delete(k);
+    if (positions) await this.reader.notifyCheckpointComplete?.(id, positions);
   }
 
   private setIdle(idle: boolean): void {

@@ -158,6 +158,7 @@ export class WorkerSubtask {
       case 'commit':
         this.ctrlChain = this.ctrlChain.then(async () => {
           for (const sk of this.runner.sinks) await sk.writer.commit?.(m.id);
+          for (const src of this.runner.sources) await src.notifyCheckpointComplete(m.id);
         });
         this.ctrlChain.catch((err: unknown) => this.fail(err));
         break;
@@ -188,7 +189,7 @@ export class WorkerSubtask {
   private trigger(id: number, savepoint: boolean): void {
     const p = this.entry(id);
     for (const src of this.runner.sources) {
-      const positions = src.ended ? { ...src.positions } : src.emitBarrier({ id, savepoint });
+      const positions = src.ended ? src.snapshotPositions(id) : src.emitBarrier({ id, savepoint });
       Object.assign((p.snap.sources[src.node.uid] ??= {}), positions);
       p.reported.add(src);
     }

@@ -11,7 +11,7 @@
 // With exactlyOnce: false records are appended directly (at-least-once). The log is reached
 // through LogAccess (this thread's Log or a worker's proxy to it), one encoded batch per
 // partition and write; the format is opened once before the first write.
-// May import: sinks/, formats/, sources/topic-log.ts, sources/log-access.ts, codec/, state/key-group.ts, errors.
+// May import: sinks/, formats/, sources/topic-log.ts, sources/log-access.ts, codec/, log/partitioner.ts, state/key-group.ts, errors.
 import type { Format } from '../formats/format.js';
 import type { Sink, SinkContext, SinkWriter } from './sink.js';
 import type { LogAccess } from '../sources/log-access.js';
@@ -19,6 +19,7 @@ import type { RecordInput } from '../../codec/record-batch.js';
 import { logAccessFrom } from '../sources/topic-log.js';
 import { encodeBatch } from '../../codec/record-batch.js';
 import { keyHash } from '../state/key-group.js';
+import { partitionForKey } from '../../log/partitioner.js';
 import { SluiceError } from '../../errors.js';
 import { json } from '../formats/json.js';
 import { openFormat } from '../formats/open-format.js';
@@ -26,7 +27,7 @@ import { openFormat } from '../formats/open-format.js';
 export interface TopicSinkOptions<T> {
   /** Default json(). */
   readonly format?: Format<T>;
-  /** Record key (also picks the partition by hash unless `partition` is given). */
+  /** Record key; unless `partition` is given, picks the partition as Kafka's default partitioner does (murmur2). */
   readonly key?: (value: T) => string | Buffer | null;
   readonly partition?: (value: T, partitions: number) => number;
   /** Default true. */
@@ -105,7 +106,8 @@ class TopicWriter<T> implements SinkWriter<T> {
 
   private partitionOf(v: T, key: Buffer | null): number {
     if (this.options.partition) return this.options.partition(v, this.partitions);
-    if (key) return keyHash(key.toString('latin1')) % this.partitions;
+    // Kafka's default partitioner: a key lands where a Kafka producer would put it.
+    if (key) return partitionForKey(key, this.partitions);
     return this.ctx.subtaskIndex % this.partitions;
   }
 

@@ -1,14 +1,10 @@
 // LogAccess over a Log in this thread (the single-thread runtime, and the main thread serving
 // workers). Reads hand out the buffer the log allocated for this read; appends hand the batch
-// to the log. A topic another party is creating right now (the log answers TOPIC_EXISTS while
-// the creation is still pending) is waited for, bounded, instead of failing the job.
+// to the log. ensureTopic is the log's create-if-absent, which waits for a creation of the same
+// topic still in progress elsewhere.
 // May import: sources/log-access.ts, sources/topic-log.ts (types), log/ (types), errors.
 import type { LogAccess, LogRead, PartitionOffsets, Isolation, TransactionMarker } from './log-access.js';
 import type { TopicLog } from './topic-log.js';
-import { SluiceError } from '../../errors.js';
-
-/** How long ensureTopic waits for a concurrent creation of the same topic to finish. */
-const CONCURRENT_CREATE_WAIT_MS = 5_000;
 
 type PartitionOf = ReturnType<TopicLog['partition']>;
 
@@ -30,23 +26,9 @@ export class LocalLogAccess implements LogAccess {
   }
 
   async ensureTopic(topic: string, partitions: number): Promise<number> {
-    if (this.log.hasTopic(topic)) return this.log.describeTopic(topic).partitions;
-    try {
-      return (await this.log.createTopic(topic, partitions)).partitions;
-    } catch (err) {
-      if (!(err instanceof SluiceError && err.code === 'TOPIC_EXISTS')) throw err;
-    }
-    const deadline = Date.now() + CONCURRENT_CREATE_WAIT_MS;
-    while (!this.log.hasTopic(topic)) {
-      if (Date.now() > deadline) {
-        throw new SluiceError('UNKNOWN_TOPIC', `topic ${topic} is being created by someone else and did not appear within ${CONCURRENT_CREATE_WAIT_MS} ms`, {
-          retriable: true,
-          details: { topic },
-        });
-      }
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return this.log.describeTopic(topic).partitions;
+    // The log waits for a concurrent creation of the same name (another subtask, a broker
+    // auto-create) and then answers with the topic as it exists.
+    return (await this.log.createTopic(topic, partitions, {}, { ifAbsent: true })).partitions;
   }
 
   async offsets(topic: string, partitions: readonly number[]): Promise<PartitionOffsets[]> {

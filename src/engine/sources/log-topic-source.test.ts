@@ -13,6 +13,7 @@ import { decodeBatches } from '../../codec/record-batch.js';
 import { encodeBatch } from '../../codec/record-batch.js';
 import { SluiceError } from '../../errors.js';
 import { logAccessFrom } from './topic-log.js';
+import { MetricsRegistry } from '../../observe/metrics.js';
 
 async function withLog(fn: (log: Log) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-topic-src-'));
@@ -29,13 +30,14 @@ test('records that do not decode go to <topic>.dlq with the reason, are counted,
   await withLog(async (log) => {
     await log.createTopic('clicks', 1);
     await log.partition('clicks', 0).appendRecords([
-      { value: Buffer.from('{"n":1}') },
-      { value: Buffer.from('{not json') },
-      { value: Buffer.from('{"n":2}') },
-      { value: null },
+      { value: Buffer.from('{"n":1}'), timestamp: 500 },
+      { value: Buffer.from('{not json'), timestamp: 501 },
+      { value: Buffer.from('{"n":2}'), timestamp: 502 },
+      { value: null, timestamp: 503 },
     ]);
     const sink = collectSink<{ n: number }>();
-    const job = pipeline('dlq', { resources: { log } });
+    const metrics = new MetricsRegistry();
+    const job = pipeline('dlq', { resources: { log, metrics } });
     job.from(topic('clicks', { format: json<{ n: number }>(), bounded: true })).to(sink);
     const res = await job.run();
     assert.deepEqual(sink.collected.values, [{ n: 1 }, { n: 2 }]);
@@ -48,6 +50,9 @@ test('records that do not decode go to <topic>.dlq with the reason, are counted,
     assert.match(h['sluice.dlq.reason'] ?? '', /not JSON/);
     assert.equal(h['sluice.dlq.offset'], '1');
     assert.equal(h['sluice.dlq.topic'], 'clicks');
+    assert.equal(h['sluice.dlq.timestamp'], '501', "the original record's timestamp");
+    assert.ok(Number(h['sluice.dlq.failed-at']) > 1_600_000_000_000, 'and the time of failure');
+    assert.match(metrics.expose(), /^sluice_dead_letters_total\{source="clicks"\} 2$/m);
   });
 });
 

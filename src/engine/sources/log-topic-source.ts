@@ -3,7 +3,8 @@
 // exactly. read_committed by default: records of aborted transactions and control batches are
 // skipped, and nothing past the last stable offset is read. A record the format cannot decode
 // goes to the dead-letter topic `<topic>.dlq` (created on demand) with the reason in headers,
-// and is counted as `dead-letters`: it never stops the pipeline.
+// and is counted (`dead-letters`, `sluice_dead_letters_total{source}`) by the one dead-letter
+// writer (sources/dead-letters.ts): it never stops the pipeline.
 //
 // The log is reached through LogAccess (this thread's Log, or a worker's proxy to the main
 // thread's), one read per batch: a read returns up to maxBytes of whole batches, and what one
@@ -17,7 +18,9 @@ import type { Source, SourceBatch, SourceReader } from './source.js';
 import type { AbortedTransaction, Isolation, LogAccess, PartitionOffsets } from './log-access.js';
 import type { DecodedBatch } from '../../codec/record-batch.js';
 import { logAccessFrom } from './topic-log.js';
-import { BATCH_HEADER_SIZE, batchSize, decodeBatch, encodeBatch } from '../../codec/record-batch.js';
+import type { DeadLetter } from './dead-letters.js';
+import { DeadLetterWriter } from './dead-letters.js';
+import { BATCH_HEADER_SIZE, batchSize, decodeBatch } from '../../codec/record-batch.js';
 import { SluiceError } from '../../errors.js';
 import { json } from '../formats/json.js';
 import { openFormat } from '../formats/open-format.js';
@@ -36,19 +39,6 @@ export interface TopicSourceOptions<T> {
   /** Dead-letter topic name; default `<topic>.dlq`; false drops (and counts) bad records. */
   readonly deadLetterTopic?: string | false;
 }
-
-/** Header names on every dead letter of a topic source (values are UTF-8 text). */
-export const TOPIC_DLQ_HEADERS = {
-  reason: 'sluice.dlq.reason',
-  topic: 'sluice.dlq.topic',
-  partition: 'sluice.dlq.partition',
-  offset: 'sluice.dlq.offset',
-  format: 'sluice.dlq.format',
-  /** The SluiceError code (e.g. DESERIALIZATION_FAILED, SCHEMA_NOT_FOUND). */
-  errorCode: 'sluice.dlq.error-code',
-  /** The error's `details.reason` when it has one (e.g. WRONG_MAGIC_BYTE, TRUNCATED). */
-  errorReason: 'sluice.dlq.error-reason',
-} as const;
 
 export function topic<T>(name: string, options: TopicSourceOptions<T> = {}): Source<T> {
   return {
@@ -70,7 +60,8 @@ export function topic<T>(name: string, options: TopicSourceOptions<T> = {}): Sou
         next.set(p, typeof restored === 'number' ? restored : options.startFrom === 'latest' ? o.logEndOffset : o.logStartOffset);
         if (options.bounded) endAt.set(p, visibleEnd(o, isolation));
       });
-      const reader = new TopicReader<T>(log, name, format, mine, next, endAt, options, isolation, ctx.count);
+      const dlq = DeadLetterWriter.forSource(name, ctx, format.name, options.deadLetterTopic);
+      const reader = new TopicReader<T>(log, name, format, mine, next, endAt, options, isolation, dlq);
       reader.noteOffsets(mine, offsets);
       return reader;
     },
@@ -95,17 +86,8 @@ interface Cursor {
   skip: boolean;
 }
 
-interface DeadRecord {
-  value: Buffer | null;
-  key: Buffer | null;
-  offset: number;
-  error: unknown;
-}
-
 class TopicReader<T> implements SourceReader<T> {
   private rr = 0;
-  private readonly dlq: string | false;
-  private dlqReady = false;
   private readonly closed = new AbortController();
   /** Last known visible end per partition (from reads and waits). */
   private readonly visible = new Map<number, number>();
@@ -120,10 +102,8 @@ class TopicReader<T> implements SourceReader<T> {
     private readonly endAt: Map<number, number>,
     private readonly options: TopicSourceOptions<T>,
     private readonly isolation: Isolation,
-    private readonly count: (metric: string, n?: number) => void,
-  ) {
-    this.dlq = options.deadLetterTopic === undefined ? `${topicName}.dlq` : options.deadLetterTopic;
-  }
+    private readonly dlq: DeadLetterWriter,
+  ) {}
 
   partitions(): readonly string[] {
     return this.mine.map(String);
@@ -199,7 +179,7 @@ class TopicReader<T> implements SourceReader<T> {
     const end = c.end;
     const values: T[] = [];
     const timestamps: number[] = [];
-    const dead: DeadRecord[] = [];
+    const dead: DeadLetter[] = [];
     const format = this.format;
     let position = at;
     let exhausted = false;
@@ -240,7 +220,7 @@ class TopicReader<T> implements SourceReader<T> {
         position = r.offset + 1;
         if (c.skip) continue;
         if (r.value === null) {
-          dead.push({ value: null, key: r.key, offset: r.offset, error: new SluiceError('DESERIALIZATION_FAILED', 'null value (tombstone)', { details: { reason: 'NULL_VALUE' } }) });
+          dead.push({ value: null, key: r.key, partition: p, offset: r.offset, timestamp: r.timestamp, error: new SluiceError('DESERIALIZATION_FAILED', 'null value (tombstone)', { details: { reason: 'NULL_VALUE' } }) });
           continue;
         }
         try {
@@ -251,7 +231,7 @@ class TopicReader<T> implements SourceReader<T> {
           if (v.ok) {
             values.push(v.value);
             timestamps.push(r.timestamp);
-          } else dead.push({ value: r.value, key: r.key, offset: r.offset, error: v.error });
+          } else dead.push({ value: r.value, key: r.key, partition: p, offset: r.offset, timestamp: r.timestamp, error: v.error });
         }
       }
       const h = c.batch.header;
@@ -265,7 +245,7 @@ class TopicReader<T> implements SourceReader<T> {
       throw new SluiceError('INTERNAL', `topic ${this.topicName}-${p}: no progress reading at offset ${at}`);
     }
     this.next.set(p, position);
-    if (dead.length > 0) await this.deadLetter(p, dead);
+    if (dead.length > 0) await this.dlq.write(dead);
     return { partition: String(p), values, timestamps, position };
   }
 
@@ -277,35 +257,6 @@ class TopicReader<T> implements SourceReader<T> {
     } catch (err2) {
       return { ok: false, error: err2 };
     }
-  }
-
-  private async deadLetter(p: number, dead: DeadRecord[]): Promise<void> {
-    this.count('dead-letters', dead.length);
-    if (this.dlq === false) return;
-    if (!this.dlqReady) {
-      await this.log.ensureTopic(this.dlq, 1);
-      this.dlqReady = true;
-    }
-    const now = Date.now();
-    const H = TOPIC_DLQ_HEADERS;
-    const batch = encodeBatch(
-      dead.map((d) => {
-        const e = d.error;
-        const code = e instanceof SluiceError ? e.code : 'DESERIALIZATION_FAILED';
-        const reason = e instanceof SluiceError ? e.details?.['reason'] : undefined;
-        const headers: { key: string; value: Buffer }[] = [
-          { key: H.reason, value: Buffer.from(e instanceof Error ? e.message : String(e)) },
-          { key: H.topic, value: Buffer.from(this.topicName) },
-          { key: H.partition, value: Buffer.from(String(p)) },
-          { key: H.offset, value: Buffer.from(String(d.offset)) },
-          { key: H.format, value: Buffer.from(this.format.name) },
-          { key: H.errorCode, value: Buffer.from(code) },
-        ];
-        if (typeof reason === 'string') headers.push({ key: H.errorReason, value: Buffer.from(reason) });
-        return { key: d.key, value: d.value, timestamp: now, headers };
-      }),
-    );
-    await this.log.append(this.dlq, 0, batch);
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,15 @@ export interface SourceReader<T> {
    * has delivered everything. Never called concurrently with itself.
    */
   poll(maxRecords: number, timeoutMs: number): Promise<SourceBatch<T> | null | 'end'>;
+  /**
+   * Optional: checkpoint `checkpointId` is durable (called after the sinks' commit, by both
+   * runtimes), with the positions of this reader's partitions stored in it (do not modify
+   * them). The place to tell an outside system about checkpointed progress, e.g. a Kafka
+   * source commits them to its consumer group so group lag reflects it. Completions come in
+   * checkpoint order; a failed checkpoint is never announced. May run while a poll is pending. A thrown error fails the job, so report-only work should
+   * swallow its own failures.
+   */
+  notifyCheckpointComplete?(checkpointId: number, positions: Readonly<Record<string, unknown>>): Promise<void> | void;
   close(): Promise<void>;
 }
 

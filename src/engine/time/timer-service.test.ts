@@ -133,3 +133,35 @@ test('property: timers dedupe by key VALUE (object keys too), deletes apply, and
     ),
   );
 });
+
+test('timers of equal time fire in registration order, in a job and in its restored copy alike', () => {
+  const run = (restoreMidway: boolean): string[] => {
+    const fired: [string, number, unknown][] = [];
+    let { svc, setKey } = service(fired);
+    const reg = (k: string, t: number) => {
+      setKey(k);
+      svc.registerEventTimeTimer(null, t);
+    };
+    reg('a', 6);
+    reg('a', 11);
+    reg('c', 7);
+    reg('c', 12);
+    setKey('a');
+    svc.deleteEventTimeTimer(null, 6);
+    svc.deleteEventTimeTimer(null, 11);
+    reg('a', 7);
+    reg('a', 12);
+    if (restoreMidway) {
+      const snap = new Map<number, TimerEntry[]>();
+      svc.snapshot(snap);
+      const r = service(fired);
+      r.svc.restore([...snap.values()].flat());
+      ({ svc, setKey } = r);
+    }
+    reg('b', 7);
+    svc.advanceWatermark(100);
+    return fired.map(([k, t]) => `${k}@${t}`);
+  };
+  assert.deepEqual(run(false), ['e:c@7', 'e:a@7', 'e:b@7', 'e:c@12', 'e:a@12']);
+  assert.deepEqual(run(true), run(false));
+});

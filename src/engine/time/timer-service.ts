@@ -46,6 +46,14 @@ interface Timer<N> {
   live: boolean;
 }
 
+/**
+ * Firing order: by time, then by registration. A total order, so timers of equal time fire in
+ * the same order in a job and in its restored copy (a snapshot lists timers by registration).
+ */
+function before<N>(a: Timer<N>, b: Timer<N>): boolean {
+  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+}
+
 /** The timers of one (namespace, key): one timer (the common case) or several by time. */
 type Slot<N> = Timer<N> | Map<number, Timer<N>>;
 
@@ -96,7 +104,7 @@ class TimerQueue<N> {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if ((h[p] as Timer<N>).time <= t.time) break;
+      if (!before(t, h[p] as Timer<N>)) break;
       h[i] = h[p] as Timer<N>;
       i = p;
     }
@@ -163,8 +171,8 @@ class TimerQueue<N> {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && (h[r] as Timer<N>).time < (h[l] as Timer<N>).time ? r : l;
-      if ((h[c] as Timer<N>).time >= last.time) break;
+      const c = r < n && before(h[r] as Timer<N>, h[l] as Timer<N>) ? r : l;
+      if (!before(h[c] as Timer<N>, last)) break;
       h[i] = h[c] as Timer<N>;
       i = c;
     }
