@@ -27,9 +27,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.SLUICE_TEST_CONCURRENCY ?? '2';
+// A test that hangs must fail, not stall CI: no single test may run longer than this.
+const timeoutMs = process.env.SLUICE_TEST_TIMEOUT_MS ?? '300000';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files],
   { cwd: root, stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

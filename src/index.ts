@@ -73,6 +73,7 @@ export { heapStateBackend, lmdbStateBackend } from './engine/api/state-backend.j
 export type { StateBackendFactory } from './engine/api/state-backend.js';
 export type { PipelineOptions, RunOptions, CheckpointOptions, WorkerRunOptions } from './engine/runtime/job-options.js';
 export type { JobResult } from './engine/runtime/job-runner.js';
+export type { JobStatus, SubtaskStatus, CheckpointStats, CheckpointListener } from './engine/runtime/job-status.js';
 export { boundedOutOfOrderness, monotonous, noWatermarks } from './engine/time/watermark-strategy.js';
 export type { WatermarkStrategy, WatermarkGenerator } from './engine/time/watermark-strategy.js';
 export { ManualClock, systemClock } from './engine/time/clock.js';
@@ -101,6 +102,18 @@ export {
   keyedBroadcastProcessHarness,
   testHarness,
 } from './engine/testing/test-harness.js';
+
+// Engine: async I/O
+export { asyncIO, asyncMap } from './engine/operators/async-io.js';
+export type { AsyncWaitOptions } from './engine/operators/async-io.js';
+export type {
+  AsyncFunction,
+  AsyncIoOptions,
+  AsyncRetryOptions,
+  AsyncFailure,
+  BackoffOptions,
+  TimeoutHandler,
+} from './engine/operators/async-io-options.js';
 
 // Engine: keyed state
 export {

@@ -2,6 +2,9 @@
 // click generator, the clickstream job (event time, windows, sessions, exactly-once result
 // topics with checkpoints) and the web UI with /metrics. Resolves when a signal stops it (0)
 // or rejects when the job fails. `sluice demo` (src/cli/demo.ts) and `npm start` run it.
+// With a PostgreSQL connection string (option or $SLUICE_POSTGRES_URL) the job also upserts
+// its results into tables there (names prefixed by $SLUICE_POSTGRES_TABLE_PREFIX, default
+// `clickstream_`), exactly-once.
 // May import: src/broker/server.ts, src/log, src/observe, src/errors, ./*.
 import path from 'node:path';
 import { Log } from '../../src/log/log.js';
@@ -20,6 +23,8 @@ export interface DemoOptions {
   readonly brokerPort: number;
   readonly uiPort: number;
   readonly rate: number;
+  /** A PostgreSQL connection string: the results also go to tables there (default $SLUICE_POSTGRES_URL). */
+  readonly postgres?: string;
 }
 
 async function withFallback<T>(preferred: number, start: (port: number) => Promise<T>): Promise<T> {
@@ -29,6 +34,11 @@ async function withFallback<T>(preferred: number, start: (port: number) => Promi
     if (preferred !== 0 && err instanceof SluiceError && err.code === 'CONNECTION_FAILED') return start(0);
     throw err;
   }
+}
+
+/** A connection string without its password, for printing. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
 export async function runClickstreamDemo(o: DemoOptions): Promise<number> {
@@ -46,7 +56,15 @@ export async function runClickstreamDemo(o: DemoOptions): Promise<number> {
     cleanups.push(() => broker.stop());
 
     const checkpointDir = path.join(dataDir, 'checkpoints', 'clickstream');
-    const job = buildClickstreamJob({ resources: { log }, checkpoints: { every: '2s', dir: checkpointDir }, earlyResultsEvery: '2s' });
+    const postgres = o.postgres ?? (process.env['SLUICE_POSTGRES_URL'] || undefined);
+    const tablePrefix = process.env['SLUICE_POSTGRES_TABLE_PREFIX'] || 'clickstream_';
+    if (!/^[a-z_][a-z0-9_]*$/.test(tablePrefix)) throw new SluiceError('INVALID_CONFIG', `SLUICE_POSTGRES_TABLE_PREFIX must be a lower-case SQL identifier prefix, got '${tablePrefix}'`);
+    const job = buildClickstreamJob({
+      resources: { log },
+      checkpoints: { every: '2s', dir: checkpointDir },
+      earlyResultsEvery: '2s',
+      ...(postgres ? { postgres: { connection: postgres, tablePrefix } } : {}),
+    });
     const monitor = monitorPipeline(job, { registry, log, checkpointDir });
     const handle = job.start();
     monitor.attach(handle);
@@ -87,8 +105,8 @@ export async function runClickstreamDemo(o: DemoOptions): Promise<number> {
 web UI       ${ui.url}   (job: ${ui.url}#/jobs, topics: ${ui.url}#/topics)
 metrics      ${ui.url}metrics
 broker       ${b}   (Kafka protocol)
-data dir     ${dataDir}${handle ? '' : ''}
-try          kcat -b ${b} -C -t ${CLICKSTREAM_TOPICS.pageViews} -o -5 -e
+data dir     ${dataDir}
+${postgres ? `postgres     tables ${tablePrefix}page_views, ${tablePrefix}top_products, ${tablePrefix}funnel (${redact(postgres)})\n` : ''}try          kcat -b ${b} -C -t ${CLICKSTREAM_TOPICS.pageViews} -o -5 -e
              echo '{"userId":"u1","sessionId":"s1","url":"/","page":"home","referrer":"direct","ts":'$(date +%s000)'}' | kcat -b ${b} -P -t ${CLICKSTREAM_TOPICS.clicks}
 Press Ctrl-C to stop.`);
 

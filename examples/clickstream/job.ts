@@ -8,11 +8,12 @@
 // dashboard shows paths and conversion within seconds instead of after 30 minutes.
 // Results go to topics of the embedded log as JSON; the late side output goes to its own
 // topic. Everything here is ordinary user code: it imports the engine like an application.
-// May import src/engine, src/log (types), ./generator.ts (types), ./reference.ts (sessionPath only
+// May import src/engine, src/connectors/postgres, src/log (types), ./generator.ts (types), ./early-on-change-trigger.ts, ./reference.ts (sessionPath only
 // is NOT imported: the pipeline computes paths on its own so the test compares two codes).
 import type { ClickEvent, PageType } from './generator.js';
 import { CLICKSTREAM_DEFAULTS } from './generator.js';
 import { pipeline, type Pipeline } from '../../src/engine/api/pipeline.js';
+import type { DataStream } from '../../src/engine/api/data-stream.js';
 import type { PipelineOptions } from '../../src/engine/runtime/job-options.js';
 import { topic } from '../../src/engine/sources/log-topic-source.js';
 import { topicSink } from '../../src/engine/sinks/log-topic-sink.js';
@@ -29,6 +30,9 @@ import type { Sink } from '../../src/engine/sinks/sink.js';
 import type { Duration } from '../../src/engine/api/duration.js';
 import { EarlyFiringEventTimeTrigger } from '../../src/engine/windowing/triggers.js';
 import { toMillis } from '../../src/engine/api/duration.js';
+import { EarlyOnChangeTrigger } from './early-on-change-trigger.js';
+import { postgresSink } from '../../src/connectors/postgres/postgres-sink.js';
+import type { PgConnectionConfig } from '../../src/connectors/postgres/pg-session.js';
 
 export const CLICKSTREAM_TOPICS = {
   clicks: 'clickstream.clicks',
@@ -100,6 +104,12 @@ export interface ClickstreamJobOptions {
     readonly funnel?: Sink<FunnelRecord>;
   };
   readonly clock?: PipelineOptions['clock'];
+  /**
+   * Also write page views per URL per minute, the top products per minute and the funnel to
+   * PostgreSQL tables (`<tablePrefix>page_views`, `top_products`, `funnel`; upserts, created
+   * if missing), exactly-once when the job checkpoints.
+   */
+  readonly postgres?: { readonly connection: PgConnectionConfig; readonly tablePrefix?: string };
   /** Also emit the current minute's page views and the open sessions (so paths and funnel) this often (processing time) before they close, for live dashboards. */
   readonly earlyResultsEvery?: Duration;
 }
@@ -233,7 +243,8 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
   //    Early firings give open sessions a provisional result every `earlyResultsEvery`.
   const earlyMs = options.earlyResultsEvery === undefined ? undefined : toMillis(options.earlyResultsEvery, 'earlyResultsEvery');
   const sessionWindows = clicks.keyBy((c) => c.userId).window(EventTimeSessionWindows.withGap<ClickEvent>(options.sessionGapMs ?? CLICKSTREAM_DEFAULTS.sessionGapMs));
-  if (options.earlyResultsEvery !== undefined) sessionWindows.trigger(EarlyFiringEventTimeTrigger.of<ClickEvent>(options.earlyResultsEvery));
+  // Only sessions that got clicks since their last result fire early (there may be tens of thousands open).
+  if (earlyMs !== undefined) sessionWindows.trigger(EarlyOnChangeTrigger.of<ClickEvent>(earlyMs));
   const sessions = sessionWindows
     .process<SessionRecord>(
       (userId: string, ctx, elements, out) => {
@@ -328,5 +339,82 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
   );
   funnel.to(topicSink(CLICKSTREAM_TOPICS.funnel, { format: json<FunnelRecord>(), key: () => 'all', createPartitions: 1 }), { uid: 'funnel-sink' });
   if (options.extraSinks?.funnel) funnel.to(options.extraSinks.funnel, { uid: 'funnel-extra' });
+  if (options.postgres) toPostgres(options.postgres, pageViews, topProducts, funnel);
   return p;
+}
+
+/** One row per top product and rank of a minute (the ranking's length only grows: later updates overwrite every rank). */
+export interface TopProductRow {
+  readonly windowStart: number;
+  readonly rank: number;
+  readonly productId: string;
+  readonly views: number;
+}
+
+/** The PostgreSQL tables of the clickstream results: upserts keyed like the result topics, so the latest result wins. */
+function toPostgres(
+  o: NonNullable<ClickstreamJobOptions['postgres']>,
+  pageViews: DataStream<PageViewsRecord>,
+  topProducts: DataStream<TopProductsRecord>,
+  funnel: DataStream<FunnelRecord>,
+): void {
+  const prefix = o.tablePrefix ?? 'clickstream_';
+  const connection = o.connection;
+  pageViews.to(
+    postgresSink<PageViewsRecord>({
+      connection,
+      table: `${prefix}page_views`,
+      mode: 'upsert',
+      keyColumns: ['url', 'window_start'],
+      columns: { url: (r) => r.url, window_start: (r) => new Date(r.windowStart), window_end: (r) => new Date(r.windowEnd), views: (r) => r.views },
+      createTable: { columnTypes: { url: 'text', window_start: 'timestamptz', window_end: 'timestamptz', views: 'bigint' } },
+    }),
+    { uid: 'page-views-postgres' },
+  );
+  topProducts
+    .flatMap<TopProductRow>((r, out) => r.top.forEach((t, i) => out.collect({ windowStart: r.windowStart, rank: i + 1, productId: t.productId, views: t.views })), 'top-product-rows')
+    .to(
+      postgresSink<TopProductRow>({
+        connection,
+        table: `${prefix}top_products`,
+        mode: 'upsert',
+        keyColumns: ['window_start', 'rank'],
+        columns: { window_start: (r) => new Date(r.windowStart), rank: (r) => r.rank, product_id: (r) => r.productId, views: (r) => r.views },
+        createTable: { columnTypes: { window_start: 'timestamptz', rank: 'integer', product_id: 'text', views: 'bigint' } },
+      }),
+      { uid: 'top-products-postgres' },
+    );
+  funnel.to(
+    postgresSink<FunnelRecord>({
+      connection,
+      table: `${prefix}funnel`,
+      mode: 'upsert',
+      keyColumns: ['id'],
+      columns: {
+        id: () => 'all',
+        sessions: (r) => r.sessions,
+        product_view_sessions: (r) => r.productViewSessions,
+        cart_sessions: (r) => r.cartSessions,
+        checkout_sessions: (r) => r.checkoutSessions,
+        conversion: (r) => r.conversion,
+        top_paths: (r) => JSON.stringify(r.topPaths),
+        open_sessions: (r) => r.openSessions,
+        as_of: (r) => new Date(r.asOf),
+      },
+      createTable: {
+        columnTypes: {
+          id: 'text',
+          sessions: 'bigint',
+          product_view_sessions: 'bigint',
+          cart_sessions: 'bigint',
+          checkout_sessions: 'bigint',
+          conversion: 'double precision',
+          top_paths: 'jsonb',
+          open_sessions: 'integer',
+          as_of: 'timestamptz',
+        },
+      },
+    }),
+    { uid: 'funnel-postgres' },
+  );
 }

@@ -37,9 +37,9 @@ export class ClickstreamResultsView {
   async poll(): Promise<void> {
     await this.tail<PageViewsRecord>(CLICKSTREAM_TOPICS.pageViews, (r) => this.pageViews.set(`${r.url}@${r.windowStart}`, r));
     await this.tail<TopProductsRecord>(CLICKSTREAM_TOPICS.topProducts, (r) => this.topProducts.set(r.windowStart, r));
-    await this.tail<FunnelRecord>(CLICKSTREAM_TOPICS.funnel, (r) => {
-      if (!this.funnel || r.sessions >= this.funnel.sessions) this.funnel = r;
-    });
+    // The funnel topic is one partition of snapshots in order: the latest one wins (early
+    // results may count fewer sessions than the one before when two open sessions merge).
+    await this.tail<FunnelRecord>(CLICKSTREAM_TOPICS.funnel, (r) => (this.funnel = r));
     await this.tail<unknown>(CLICKSTREAM_TOPICS.late, () => this.lateClicks++);
     this.evict();
   }

@@ -6,12 +6,15 @@
 // process, its state in the `_schemas` topic of the broker's own log (one process owns a log
 // directory; Kafka clients see `_schemas` as Confluent's registry keeps it in Kafka). It
 // prints a second "sluice registry listening on URL" line and stops before the broker.
+// With --ui it serves Prometheus /metrics and the web UI (topics, groups, lag) as well.
 // May import: broker/server.ts, log/log.ts, schema/ (registry, store, http server),
-// observe/metrics.ts, ./args.ts, ./verb.ts.
+// observe/ (metrics, http server), ./args.ts, ./verb.ts.
 import { SluiceError } from '../errors.js';
 import { Log } from '../log/log.js';
 import { Broker, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT } from '../broker/server.js';
 import { MetricsRegistry } from '../observe/metrics.js';
+import { ObserveServer } from '../observe/http-server.js';
+import { registerLogMetrics } from '../observe/log-metrics.js';
 import { RegistryServer } from '../schema/http/registry-server.js';
 import { Registry } from '../schema/registry.js';
 import { LogRegistryStore } from '../schema/store/log-registry-store.js';
@@ -20,6 +23,7 @@ import { DATA_DIR_HELP, DATA_DIR_OPTION, dataDirFrom, enumArg, intArg } from './
 import type { Verb } from './verb.js';
 
 const DEFAULT_REGISTRY_PORT = 8081;
+const DEFAULT_UI_PORT = 8080;
 
 const HELP = `Usage: sluice broker [options]
 
@@ -36,6 +40,8 @@ ${DATA_DIR_HELP}
   --registry                      also serve the schema registry (Confluent REST API), its
                                   schemas in the _schemas topic of this broker's log
   --registry-listen HOST:PORT     the registry's address (default 127.0.0.1:${DEFAULT_REGISTRY_PORT}; port 0 = any)
+  --ui                            also serve Prometheus /metrics and the web UI's topics view
+  --ui-listen HOST:PORT           their address (default 127.0.0.1:${DEFAULT_UI_PORT}; port 0 = any)
 `;
 
 export function parseListen(value: string | undefined, flag = '--listen', defaultPort = DEFAULT_PORT): { host: string; port: number } {
@@ -90,17 +96,24 @@ export const brokerVerb: Verb = {
         'max-request-bytes': { type: 'string' },
         registry: { type: 'boolean' },
         'registry-listen': { type: 'string' },
+        ui: { type: 'boolean' },
+        'ui-listen': { type: 'string' },
       },
     });
     const { host, port } = parseListen(values.listen);
     if (values['registry-listen'] !== undefined && values.registry !== true) {
       throw new SluiceError('INVALID_ARGUMENT', '--registry-listen needs --registry', { details: { flag: '--registry-listen' } });
     }
+    if (values['ui-listen'] !== undefined && values.ui !== true) {
+      throw new SluiceError('INVALID_ARGUMENT', '--ui-listen needs --ui', { details: { flag: '--ui-listen' } });
+    }
+    const uiAddress = values.ui === true ? parseListen(values['ui-listen'], '--ui-listen', DEFAULT_UI_PORT) : undefined;
     const registryAddress = values.registry === true ? parseListen(values['registry-listen'], '--registry-listen', DEFAULT_REGISTRY_PORT) : undefined;
     const autoCreate = enumArg(values['auto-create-topics'], '--auto-create-topics', ['on', 'off', 'true', 'false'] as const) ?? 'on';
     const defaultPartitions = intArg(values['default-partitions'], '--default-partitions', { min: 1, max: 10000 }) ?? 1;
     const maxRequestBytes = intArg(values['max-request-bytes'], '--max-request-bytes', { min: 1024, max: 0x7fffffff }) ?? DEFAULT_MAX_REQUEST_BYTES;
     const log = await Log.open({ dataDir: dataDirFrom(values) });
+    const metrics = new MetricsRegistry();
     let broker: Broker;
     try {
       broker = await Broker.start({
@@ -111,7 +124,7 @@ export const brokerVerb: Verb = {
         autoCreateTopics: autoCreate === 'on' || autoCreate === 'true',
         defaultPartitions,
         maxRequestBytes,
-        metrics: new MetricsRegistry(),
+        metrics,
       });
     } catch (err) {
       await log.close();
@@ -126,8 +139,20 @@ export const brokerVerb: Verb = {
         throw err;
       }
     }
+    let ui: ObserveServer | undefined;
+    if (uiAddress !== undefined) {
+      try {
+        registerLogMetrics(metrics, log);
+        ui = await ObserveServer.start({ registry: metrics, log, host: uiAddress.host, port: uiAddress.port });
+      } catch (err) {
+        await registry?.close();
+        await broker.stop();
+        throw err;
+      }
+    }
     console.log(`sluice broker listening on ${broker.host}:${broker.port} (advertised ${broker.context.config.advertisedHost}:${broker.context.config.advertisedPort})`);
     if (registry !== undefined) console.log(`sluice registry listening on ${registry.url} (schemas in the broker's log, topic _schemas)`);
+    if (ui !== undefined) console.log(`sluice ui listening on http://${uiAddress!.host}:${ui.port}/ (metrics at /metrics)`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         process.off('SIGTERM', onTerm);
@@ -140,7 +165,8 @@ export const brokerVerb: Verb = {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
     });
-    // The registry first: it writes to the log the broker closes.
+    // The UI and the registry first: they read and write the log the broker closes.
+    await ui?.stop();
     await registry?.close();
     await broker.stop();
     console.error('sluice broker: stopped; log flushed');

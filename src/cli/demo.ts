@@ -21,6 +21,7 @@ ${DATA_DIR_HELP}
   --broker-port N        Kafka port (default $SLUICE_BROKER_PORT or 9092; another free port if taken)
   --ui-port N            web UI and /metrics port (default $SLUICE_UI_PORT or 8080; another free port if taken)
   --rate N               generated clicks per second (default 50; 0 = none, produce your own)
+  --postgres URL         also write results exactly-once to PostgreSQL (default $SLUICE_POSTGRES_URL)
 `;
 
 export const demoVerb: Verb = {
@@ -32,7 +33,7 @@ export const demoVerb: Verb = {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: { ...DATA_DIR_OPTION, 'broker-port': { type: 'string' }, 'ui-port': { type: 'string' }, rate: { type: 'string' } },
+      options: { ...DATA_DIR_OPTION, 'broker-port': { type: 'string' }, 'ui-port': { type: 'string' }, rate: { type: 'string' }, postgres: { type: 'string' } },
     });
     const brokerPort = intArg(values['broker-port'] ?? process.env['SLUICE_BROKER_PORT'], '--broker-port', { min: 0, max: 65535 }) ?? 9092;
     const uiPort = intArg(values['ui-port'] ?? process.env['SLUICE_UI_PORT'], '--ui-port', { min: 0, max: 65535 }) ?? 8080;
@@ -40,12 +41,12 @@ export const demoVerb: Verb = {
     const dataDir = dataDirFrom(values);
     // A variable specifier keeps tsc from pulling examples/ into the library build.
     const where = new URL('../../examples/clickstream/demo.js', import.meta.url).href;
-    let mod: { runClickstreamDemo(o: { dataDir: string; brokerPort: number; uiPort: number; rate: number }): Promise<number> };
+    let mod: { runClickstreamDemo(o: { dataDir: string; brokerPort: number; uiPort: number; rate: number; postgres?: string }): Promise<number> };
     try {
       mod = (await import(where)) as typeof mod;
     } catch (err) {
       throw new SluiceError('INVALID_CONFIG', `the demo needs the examples/ folder of a source checkout (${String(err)})`, { cause: err });
     }
-    return mod.runClickstreamDemo({ dataDir, brokerPort, uiPort, rate });
+    return mod.runClickstreamDemo({ dataDir, brokerPort, uiPort, rate, ...(values.postgres ? { postgres: values.postgres } : {}) });
   },
 };

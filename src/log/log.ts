@@ -26,6 +26,8 @@ import { acquireDataDirLock } from './data-dir-lock.js';
 import type { AcquiredLock } from './data-dir-lock.js';
 import { LogCleaner } from './cleaner.js';
 import type { CleanerPass } from './cleaner.js';
+import { TailCacheBudget } from './tail-cache.js';
+import type { TailCacheOptions } from './tail-cache.js';
 
 export interface LogOptions {
   dataDir: string;
@@ -39,6 +41,12 @@ export interface LogOptions {
    * yourself); onPass sees each pass's result (what was deleted or compacted, and errors).
    */
   cleaner?: false | { intervalMs?: number; onPass?: (pass: CleanerPass) => void };
+  /**
+   * In-memory copies of each partition's most recent batches, so caught-up readers need no
+   * file read. Default: up to 4 MiB per partition, 64 MiB for the whole log; `false` or
+   * `{ partitionBytes: 0 }` turns it off.
+   */
+  tailCache?: false | TailCacheOptions;
 }
 
 export const DEFAULT_CLEANER_INTERVAL_MS = 30_000;
@@ -83,6 +91,7 @@ export class Log {
   private readonly pending = new Map<string, Promise<TopicDescription>>();
   private readonly flushPolicy: FlushPolicy;
   private readonly clock: () => number;
+  private readonly tailCache: TailCacheBudget;
   private readonly defaults: TopicConfig;
   private offsets!: DurableGroupOffsetStore;
   private closed = false;
@@ -92,6 +101,7 @@ export class Log {
     this.fs = o.fs ?? new NodeFileSystem();
     this.flushPolicy = o.flush ?? { mode: 'os' };
     this.clock = o.clock ?? Date.now;
+    this.tailCache = new TailCacheBudget(o.tailCache === false ? { partitionBytes: 0 } : o.tailCache);
     this.defaults = { ...DEFAULT_TOPIC_CONFIG, ...validateTopicConfig(o.topicDefaults ?? {}) };
     if (o.cleaner !== false) {
       const intervalMs = o.cleaner?.intervalMs ?? DEFAULT_CLEANER_INTERVAL_MS;
@@ -186,11 +196,17 @@ export class Log {
       config: () => state.desc.config,
       flush: this.flushPolicy,
       clock: this.clock,
+      tailCache: this.tailCache,
     });
   }
 
   private ensureOpen(): void {
     if (this.closed) throw new SluiceError('LOG_CLOSED', 'the log is closed');
+  }
+
+  /** Bytes the partitions' tail caches hold now (bounded by LogOptions.tailCache.totalBytes). */
+  get tailCacheBytes(): number {
+    return this.tailCache.usedBytes;
   }
 
   get groupOffsets(): GroupOffsetStore {

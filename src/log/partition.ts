@@ -36,6 +36,7 @@ import { deleteRecoveryPoint, readRecoveryPoint, writeRecoveryPoint } from './re
 import type { RecoveryPoint } from './recovery-point.js';
 import type { TopicConfig } from './topic-config.js';
 import type { FlushPolicy } from './flush-policy.js';
+import { TailCache, TailCacheBudget } from './tail-cache.js';
 
 export type { SegmentInfo } from './segment/segment.js';
 export type Isolation = 'read_uncommitted' | 'read_committed';
@@ -86,6 +87,8 @@ export interface PartitionOptions {
   config: () => TopicConfig;
   flush: FlushPolicy;
   clock: () => number;
+  /** The Log's shared tail-cache budget; default: a budget of this partition's own. */
+  tailCache?: TailCacheBudget;
 }
 
 interface PendingAppend {
@@ -104,8 +107,18 @@ interface Waiter {
   done: (v: boolean) => void;
 }
 
+const EMPTY = Buffer.alloc(0);
 /** Most bytes one drain step writes at once. */
 const MAX_GROUP_BYTES = 1024 * 1024;
+/** Read positions remembered per partition (a few concurrent sequential readers). */
+const READ_HINTS = 4;
+
+/** Where a previous read ended: the next sequential read starts there without an index walk. */
+interface ReadHint {
+  seg: Segment;
+  offset: number;
+  position: number;
+}
 
 export class Partition {
   readonly topic: string;
@@ -134,6 +147,9 @@ export class Partition {
   private waiters = new Set<Waiter>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly tail: TailCache;
+  private hints: ReadHint[] = [];
+  private nextHint = 0;
 
   private constructor(o: PartitionOptions) {
     this.fs = o.fs;
@@ -143,6 +159,7 @@ export class Partition {
     this.config = o.config;
     this.flushPolicy = o.flush;
     this.clock = o.clock;
+    this.tail = new TailCache(o.tailCache ?? new TailCacheBudget());
   }
 
   /** Opens (creating if needed) and recovers a partition; LOG_CORRUPTED on mid-log damage. */
@@ -407,10 +424,13 @@ export class Partition {
         const size = BATCH_LENGTH_PREFIX + h.batchLength;
         const base = readInt64(p.buf, at);
         seg.indexBatch(base, base + h.lastOffsetDelta, logAppendTime && !p.control ? now : h.maxTimestamp, pos, size);
+        // A copy: the caller may reuse its buffer once the append resolves.
+        this.tail.add(p.buf, at, size, base, base + h.lastOffsetDelta);
         pos += size;
       }
     }
     if (bufs.length > 0) {
+      this.tail.touch();
       this.nextOffset = next;
       seg.lastModifiedMs = now;
       this.dirty.add(seg);
@@ -525,6 +545,7 @@ export class Partition {
   /** Truncates everything past the last durable point and rebuilds state from disk. */
   private async reloadFromDurable(): Promise<void> {
     const d = this.durable;
+    this.forgetReadState();
     for (const s of this.segs) await s.close().catch(() => undefined);
     this.segs = [];
     this.dirty.clear();
@@ -570,6 +591,16 @@ export class Partition {
     return found;
   }
 
+  /**
+   * Whole batches from the one holding `offset`: the first always, then up to `maxBytes`,
+   * none at or past the high watermark (read_uncommitted) or the LSO (read_committed).
+   * Caught-up readers are served from the in-memory tail cache; others with one file read
+   * (a sequential reader resumes where its previous read ended, without an index walk).
+   * Ownership: `records` is the caller's. It is a copy out of the cache or a subarray of a
+   * fresh file-read buffer, each with an ArrayBuffer of its own that the log never touches
+   * again, so the caller may keep it, modify it or transfer its ArrayBuffer (which may hold
+   * a few bytes before and after the records).
+   */
   async read(offset: number, options: { maxBytes: number; isolation?: Isolation }): Promise<ReadResult> {
     this.ensureOpen();
     if (!Number.isSafeInteger(offset)) throw new SluiceError('INVALID_ARGUMENT', `offset must be an integer, got ${offset}`);
@@ -577,7 +608,7 @@ export class Partition {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new SluiceError('INVALID_ARGUMENT', `maxBytes must be a non-negative integer, got ${maxBytes}`);
     const committed = options.isolation === 'read_committed';
     const result: ReadResult = {
-      records: Buffer.alloc(0),
+      records: EMPTY,
       highWatermark: this.highWatermark,
       lastStableOffset: this.lastStableOffset,
       logStartOffset: this.startOffset,
@@ -590,30 +621,52 @@ export class Partition {
     }
     const upper = committed ? result.lastStableOffset : result.highWatermark;
     if (offset >= upper) return result;
+    // The cache is used only while it ends exactly where the log does (it always should).
+    if (this.tail.endOffset === this.nextOffset) {
+      const hit = this.tail.read(offset, maxBytes, upper);
+      if (hit) {
+        result.records = hit.records;
+        if (committed && hit.lastOffset >= 0) result.abortedTransactions = this.producers.abortedIn(offset, hit.lastOffset + 1);
+        return result;
+      }
+    }
     for (let i = this.segmentFor(offset); i < this.segs.length; i++) {
       const seg = this.segs[i]!;
       const limit = seg.size;
-      const loc = await seg.locate(offset, limit);
-      if (!loc) continue;
-      if (loc.baseOffset >= upper) return result;
-      const want = Math.min(limit - loc.position, Math.max(maxBytes, loc.size));
-      const buf = await seg.read(loc.position, want);
-      // Whole batches only, none at or past the visible end.
-      let end = 0;
-      let lastOffset = offset;
-      while (end + BATCH_LENGTH_PREFIX <= buf.length && end + 27 <= buf.length) {
-        const base = readInt64(buf, end);
-        if (base >= upper) break;
-        const size = BATCH_LENGTH_PREFIX + buf.readInt32BE(end + 8);
-        if (end + size > buf.length) break;
-        lastOffset = base + buf.readInt32BE(end + 23);
-        end += size;
+      let from: number | undefined;
+      for (const h of this.hints) {
+        if (h.seg === seg && h.offset === offset && h.position <= limit) {
+          from = h.position;
+          break;
+        }
       }
-      result.records = buf.subarray(0, end);
-      if (committed && end > 0) result.abortedTransactions = this.producers.abortedIn(offset, lastOffset + 1);
+      const r = await seg.readBatches(offset, maxBytes, upper, limit, from);
+      if (!r) continue;
+      if (r.lastOffset < 0) return result; // the next batch is not visible yet
+      result.records = r.records;
+      if (committed) result.abortedTransactions = this.producers.abortedIn(offset, r.lastOffset + 1);
+      this.rememberReadEnd(seg, r.lastOffset + 1, r.end);
       return result;
     }
     return result;
+  }
+
+  private rememberReadEnd(seg: Segment, offset: number, position: number): void {
+    for (const h of this.hints) {
+      if (h.seg === seg && h.offset === offset) return;
+    }
+    const hint = { seg, offset, position };
+    if (this.hints.length < READ_HINTS) this.hints.push(hint);
+    else {
+      this.hints[this.nextHint] = hint;
+      this.nextHint = (this.nextHint + 1) % READ_HINTS;
+    }
+  }
+
+  /** Data was rewritten or removed: drop cached copies and remembered read positions. */
+  private forgetReadState(): void {
+    this.tail.clear();
+    this.hints = [];
   }
 
   /** true as soon as data past `offset` is readable under the isolation; false on timeout or abort. */
@@ -683,6 +736,7 @@ export class Partition {
         n++;
       }
       if (n > 0) {
+        this.forgetReadState();
         this.startOffset = Math.max(this.startOffset, this.segs[0]!.baseOffset);
         this.producers.pruneBefore(this.startOffset);
         await this.fs.syncDir(this.dir);
@@ -748,6 +802,8 @@ export class Partition {
         if (first !== planned.first || last !== planned.last || last.nextOffset !== end) {
           throw new SluiceError('INVALID_ARGUMENT', `replaceSegments: segments ${oldBaseOffsets.join(',')} of ${this.topic}-${this.index} changed while the replacement was written; try again`);
         }
+        // Cached copies of the replaced range would serve records compaction removed.
+        this.forgetReadState();
         await this.fs.rename(tmpPath, swapPath);
         swapped = true;
         await this.fs.syncDir(this.dir);
@@ -801,6 +857,7 @@ export class Partition {
    * valid data throws LOG_CORRUPTED (details: segment, position, offset).
    */
   private async recover(cutAt?: { segmentBase: number; position: number }): Promise<PartitionRecoveryReport> {
+    this.forgetReadState();
     const fs = this.fs;
     const dir = this.dir;
     const now = this.clock();
@@ -950,6 +1007,7 @@ export class Partition {
       }
     } finally {
       for (const w of [...this.waiters]) w.done(false);
+      this.forgetReadState();
       for (const s of this.segs) await s.close().catch(() => undefined);
     }
   }

@@ -218,7 +218,8 @@ export class JobMonitor {
   /** Reads the job's status: updates the counters in the registry and keeps the sample for rates. */
   sample(): void {
     const st = this.jobStatus();
-    if (!st) return;
+    // Before the job has built its subtasks there is nothing to sample.
+    if (!st || st.subtasks.length === 0) return;
     const at = performance.now();
     const nodes = new Map<number, NodeTotals>();
     for (const s of st.subtasks) {
@@ -295,8 +296,9 @@ export class JobMonitor {
     const dtMs = first && last ? Math.max(1, last.at - first.at) : 1;
     const now = this.now();
     const nodes: NodeView[] = graph.nodes.map((node) => {
-      const a = first?.nodes.get(node.id);
       const b = last?.nodes.get(node.id);
+      // A node missing from the first sample did not run yet then: its counters were zero.
+      const a = b ? (first?.nodes.get(node.id) ?? { ...b, in: 0, out: 0, busyMs: 0, bpMs: 0, idleMs: 0 }) : undefined;
       const subtasks = b?.subtasks ?? 0;
       const share = (f: (t: NodeTotals) => number): number => (a && b && subtasks > 0 ? Math.min(1, Math.max(0, (f(b) - f(a)) / dtMs / subtasks)) : 0);
       const busy = share((t) => t.busyMs);

@@ -48,7 +48,7 @@ export const INDEX_HTML = `<!doctype html>
     <div class="card"><h2>Top products <span class="muted small" id="top-products-window"></span></h2><div id="top-products"></div></div>
   </div>
   <div class="cols">
-    <div class="card"><h2>Funnel</h2><div id="funnel"></div></div>
+    <div class="card"><h2>Funnel <span class="muted small" id="funnel-note"></span></h2><div id="funnel"></div></div>
     <div class="card"><h2>Most common paths</h2><table class="grid"><tbody id="paths"></tbody></table></div>
   </div>
 </section>

@@ -2,14 +2,19 @@
 // (temp data dir, free ports through the environment), waits for the UI URL it prints, checks
 // the dashboard page, the clickstream API filling up and /metrics, then sends SIGINT and
 // expects a clean exit (code 0). A second start resumes from the checkpoint of the first.
+// Both runs also write the results to PostgreSQL ($SLUICE_POSTGRES_URL; real server, tables
+// unique to the run), which hold committed rows afterwards.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+const PG = { host: '127.0.0.1', port: 5432, user: process.env['PGUSER'] ?? 'postgres', database: 'test' };
+const PREFIX = `npm_start_${process.pid}_${Date.now().toString(36)}_`;
 
 interface Running {
   url: Promise<string>;
@@ -25,7 +30,7 @@ function start(dataDir: string): Running {
   assert.equal(script[0], 'node');
   const child = spawn(process.execPath, [...script.slice(1), '--data-dir', dataDir, '--rate', '300'], {
     cwd: ROOT,
-    env: { ...process.env, SLUICE_UI_PORT: '0', SLUICE_BROKER_PORT: '0' },
+    env: { ...process.env, SLUICE_UI_PORT: '0', SLUICE_BROKER_PORT: '0', SLUICE_POSTGRES_URL: `postgres://${PG.user}@127.0.0.1:5432/test`, SLUICE_POSTGRES_TABLE_PREFIX: PREFIX },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -104,6 +109,18 @@ test('npm start serves a working dashboard, stops cleanly on SIGINT and resumes'
       assert.ok(job.consumerLag[0]!.position > 0);
     } finally {
       await stopCleanly(second);
+    }
+    // The demo's PostgreSQL tables hold the committed results (page views per URL and minute).
+    const admin = new pg.Client(PG);
+    await admin.connect();
+    try {
+      const pv = await admin.query<{ n: string; views: string | null }>(`SELECT count(*) AS n, sum(views) AS views FROM ${PREFIX}page_views`);
+      assert.ok(Number(pv.rows[0]!.n) > 0 && Number(pv.rows[0]!.views) > 0, `page view rows: ${JSON.stringify(pv.rows[0])}`);
+      assert.equal((await admin.query(`SELECT 1 FROM ${PREFIX}funnel`)).rows.length <= 1, true);
+    } finally {
+      for (const t of ['page_views', 'top_products', 'funnel']) await admin.query(`DROP TABLE IF EXISTS ${PREFIX}${t}`).catch(() => undefined);
+      await admin.query(`DELETE FROM sluice_sink_checkpoints WHERE sink_id LIKE $1`, [`%/${PREFIX}%`]).catch(() => undefined);
+      await admin.end();
     }
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -6,7 +6,7 @@
 // Kafka cluster or `sluice broker` may hold can be read and written. The CLI and the
 // conformance tests use the same registration.
 // May import: codec/compression.ts, errors, kafkajs.
-import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from 'kafkajs';
 import { compress, decompress } from '../../codec/compression.js';
 import type { CompressionName } from '../../codec/compression.js';
@@ -27,6 +27,8 @@ let codecsRegistered = false;
 export function registerKafkajsCodecs(): void {
   if (codecsRegistered) return;
   codecsRegistered = true;
+  // Not named imports: Node's CommonJS interop does not see these two as named exports.
+  const { CompressionCodecs, CompressionTypes } = kafkajs;
   const codecs = CompressionCodecs as unknown as Record<number, unknown>;
   codecs[CompressionTypes.Snappy] = kafkajsCodec('snappy');
   codecs[CompressionTypes.LZ4] = kafkajsCodec('lz4');

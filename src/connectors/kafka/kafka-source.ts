@@ -4,12 +4,16 @@
 // group whose assigner hands it exactly those partitions (kafkajs has no manual assign).
 // Positions (next offset per partition) live in Sluice's checkpoints: a restored position
 // is sought and wins over anything a group has committed; without one, `startFrom` applies.
-// For monitoring (lag tools), delivered positions are committed to `groupId` periodically;
-// nothing reads them back. read_committed by default. A record the format cannot decode
+// For monitoring (lag tools) positions are committed to `groupId`, nothing reads them back:
+// when a checkpoint completes, the positions it stored (notifyCheckpointComplete), so group
+// lag reflects checkpointed progress; a job without checkpoints commits the delivered
+// positions every `commitIntervalMs` instead. Commits run in the background, one at a time,
+// each a small transaction (TxnOffsetCommit, transactional.id `sluice-source.<groupId>.<subtask>`)
+// that needs no group membership. read_committed by default. A record the format cannot decode
 // goes to the dead-letter topic (engine/sources/dead-letters.ts) and never stops the pipeline.
 // Fetching runs ahead in a bounded queue: the consumer is paused while the queue is full.
 // May import: engine/sources, engine/formats (types), connectors/kafka, errors, kafkajs.
-import type { Admin, Consumer, EachBatchPayload, PartitionAssigner } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, PartitionAssigner, Producer } from 'kafkajs';
 import { AssignerProtocol } from 'kafkajs';
 import type { Format } from '../../engine/formats/format.js';
 import type { Source, SourceBatch, SourceContext, SourceReader } from '../../engine/sources/source.js';
@@ -32,7 +36,10 @@ export interface KafkaSourceOptions<T> extends KafkaConnection {
   readonly bounded?: boolean;
   /** Dead-letter topic in the embedded log (default `<topic>.dlq`), false to count and drop. */
   readonly deadLetterTopic?: string | false;
-  /** How often delivered positions are committed to groupId (default 5 s; 0 = never). */
+  /**
+   * Without checkpoints: how often delivered positions are committed to groupId (default 5 s;
+   * 0 = never). Once a checkpoint completes, its positions are committed instead (and only they).
+   */
   readonly commitIntervalMs?: number;
   /** Records fetched ahead before the consumer pauses (default 20 000). */
   readonly maxQueued?: number;
@@ -68,6 +75,14 @@ class KafkaReader<T> implements SourceReader<T> {
   private readonly delivered = new Map<string, number>();
   private readonly dlq: Map<string, DeadLetterWriter> = new Map();
   private commitTimer: NodeJS.Timeout | undefined;
+  /** A checkpoint completed: from now on only checkpointed positions are committed. */
+  private checkpointed = false;
+  /** Positions of the newest completed checkpoint not committed yet, and the commit running. */
+  private toCommit: Map<string, number> | undefined;
+  private committing: Promise<void> | undefined;
+  /** The transactional producer that commits group offsets (connected on first use). */
+  private committer: Promise<Producer> | undefined;
+  private closedForCommits = false;
 
   constructor(
     private readonly options: KafkaSourceOptions<T>,
@@ -150,7 +165,12 @@ class KafkaReader<T> implements SourceReader<T> {
       consumer.seek({ topic, partition, offset: String(offset) });
     }
     const every = this.options.commitIntervalMs ?? 5000;
-    if (every > 0) this.commitTimer = setInterval(() => void this.commitForMonitoring(), every);
+    if (every > 0) {
+      this.commitTimer = setInterval(() => {
+        if (!this.checkpointed) this.commitPositions(new Map(this.delivered));
+      }, every);
+      this.commitTimer.unref();
+    }
   }
 
   private async onBatch({ batch }: EachBatchPayload): Promise<void> {
@@ -225,22 +245,74 @@ class KafkaReader<T> implements SourceReader<T> {
     return out;
   }
 
-  private async commitForMonitoring(): Promise<void> {
-    if (!this.admin || this.delivered.size === 0) return;
+  /** Commits the positions checkpoint `checkpointId` stored for this reader's partitions to groupId. */
+  notifyCheckpointComplete(_checkpointId: number, positions: Readonly<Record<string, unknown>>): void {
+    this.checkpointed = true;
+    const at = new Map<string, number>();
+    for (const m of this.mine) {
+      const key = pid(m.topic, m.partition);
+      const o = positions[key];
+      if (typeof o === 'number') at.set(key, o);
+    }
+    this.commitPositions(at);
+  }
+
+  /** Commits in the background, one at a time; a newer set replaces one still waiting. Never fails the job. */
+  private commitPositions(at: Map<string, number>): void {
+    if (at.size === 0) return;
+    this.toCommit = at;
+    this.committing ??= (async () => {
+      while (this.toCommit) {
+        const next = this.toCommit;
+        this.toCommit = undefined;
+        // Monitoring only: a failed commit is retried with the next positions, never fails the job.
+        await this.setGroupOffsets(next).catch(() => undefined);
+      }
+      this.committing = undefined;
+    })();
+  }
+
+  /**
+   * One small transaction that commits the offsets for groupId (TxnOffsetCommit): no group
+   * membership needed, so subtasks never collide and no consumer joins the group (kafkajs's
+   * admin.setOffsets would join it with a whole consumer per call).
+   */
+  private async setGroupOffsets(at: Map<string, number>): Promise<void> {
+    if (this.closedForCommits) return;
+    if (!this.committer) {
+      const producer = this.kafka.producer({ transactionalId: `sluice-source.${this.options.groupId}.${this.ctx.subtaskIndex}`, idempotent: true, maxInFlightRequests: 1 });
+      this.committer = producer.connect().then(
+        () => producer,
+        (err: unknown) => {
+          this.committer = undefined;
+          throw err;
+        },
+      );
+    }
+    const producer = await this.committer;
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const [key, offset] of this.delivered) {
+    for (const [key, offset] of at) {
       const [topic, partition] = splitPid(key);
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, offset: String(offset) }]);
     }
-    for (const [topic, partitions] of byTopic) {
-      await this.admin.setOffsets({ groupId: this.options.groupId, topic, partitions }).catch(() => undefined);
+    const txn = await producer.transaction();
+    try {
+      await txn.sendOffsets({ consumerGroupId: this.options.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) });
+      await txn.commit();
+    } catch (err) {
+      if (txn.isActive()) await txn.abort().catch(() => undefined);
+      throw err;
     }
   }
 
   async close(): Promise<void> {
     if (this.commitTimer) clearInterval(this.commitTimer);
     this.wake?.();
-    await this.commitForMonitoring().catch(() => undefined);
+    // Without checkpoints, what was delivered is the progress; with them, the last checkpoint's commit.
+    if (!this.checkpointed) this.commitPositions(new Map(this.delivered));
+    await this.committing;
+    this.closedForCommits = true;
+    await this.committer?.then((p) => p.disconnect()).catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
   }

@@ -106,6 +106,24 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
   });
 }
 
+/** Consecutive groups of `payload` of at most `maxChars` each (a longer single string is a group of its own), in order. */
+export function splitPayload(payload: readonly string[], maxChars: number): string[][] {
+  const groups: string[][] = [];
+  let cur: string[] = [];
+  let size = 0;
+  for (const s of payload) {
+    if (cur.length > 0 && size + s.length > maxChars) {
+      groups.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(s);
+    size += s.length;
+  }
+  if (cur.length > 0) groups.push(cur);
+  return groups;
+}
+
 /**
  * Runs `sql` (a `COPY .. FROM STDIN` statement) sending `payload` (COPY text, rows ending in
  * newlines, concatenated in order) and resolves with the number of rows copied.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import pg from 'pg';
 import { arrayLiteral, copyRows } from './pg-text.js';
-import { copyFrom } from './pg-copy.js';
+import { copyFrom, splitPayload } from './pg-copy.js';
 
 const CONN = { host: '127.0.0.1', port: 5432, user: process.env.PGUSER ?? 'postgres', database: 'test' };
 const SCHEMA = `sluice_pgtext_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
@@ -121,4 +121,23 @@ test('a COPY the server refuses rejects with its SQLSTATE and the connection sta
   const many = Array.from({ length: 50_000 }, (_, i) => [i]);
   assert.equal(await copyFrom(c, `COPY ${SCHEMA}.bad (n) FROM STDIN`, [copyRows(many, 0, 20_000), copyRows(many, 20_000)]), 50_000);
   assert.equal((await c.query(`SELECT sum(n)::text AS s FROM ${SCHEMA}.bad`)).rows[0].s, String((50_000 * 49_999) / 2));
+});
+
+test('splitPayload: groups keep order, lose nothing and stay within the limit unless one string alone exceeds it', () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ maxLength: 30 })), fc.integer({ min: 1, max: 50 }), (parts, max) => {
+      const groups = splitPayload(parts, max);
+      assert.deepEqual(groups.flat(), parts);
+      for (const g of groups) {
+        assert.ok(g.length > 0);
+        const size = g.reduce((n, s) => n + s.length, 0);
+        assert.ok(size <= max || g.length === 1, `group of ${g.length} strings, ${size} chars > ${max}`);
+      }
+      // greedy: a group and the next string together would exceed the limit
+      for (let i = 0; i + 1 < groups.length; i++) {
+        const size = (groups[i] as string[]).reduce((n, s) => n + s.length, 0);
+        assert.ok(size + ((groups[i + 1] as string[])[0] as string).length > max);
+      }
+    }),
+  );
 });

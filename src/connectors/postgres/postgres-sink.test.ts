@@ -207,3 +207,19 @@ test('writeMethod values and bulk write the same table contents (append and upse
   assert.equal(contents[0]?.split(',').length, 300);
   assert.equal(contents[2]?.split(',').length, 90);
 });
+
+test('checkpoints sealed with writeMethod bulk are committed by a restored writer configured with values', async () => {
+  for (const mode of ['append', 'upsert'] as const) {
+    const table = `${SCHEMA}.switch_${mode}`;
+    await admin.query(`CREATE TABLE ${table} (k text ${mode === 'upsert' ? 'PRIMARY KEY' : ''}, n integer)`);
+    const opts = { connection: CONN, table, columns: ['k', 'n'], mode, keyColumns: mode === 'upsert' ? ['k'] : [] };
+    const w = await postgresSink<Ev>(opts).createWriter(ctx());
+    await w.write([{ k: 'a', n: 1 }, { k: 'b', n: 2 }], []);
+    const c1 = (await w.preCommit!(1)) as PostgresCommittable;
+    assert.equal(c1.pending[0]?.data.kind, mode === 'append' ? 'copy' : 'unnest');
+    await w.close(); // crash before commit(1)
+    const w2 = await postgresSink<Ev>({ ...opts, writeMethod: 'values' }).createWriter(ctx({ restored: [c1], restoredCheckpointId: 1, attempt: 2 }));
+    assert.deepEqual((await admin.query(`SELECT k, n FROM ${table} ORDER BY k`)).rows, [{ k: 'a', n: 1 }, { k: 'b', n: 2 }]);
+    await w2.close();
+  }
+});

@@ -29,7 +29,7 @@ import type { Sink, SinkContext, SinkWriter } from '../../engine/sinks/sink.js';
 import type { BackoffOptions } from '../shared/backoff.js';
 import type { PgConnectionConfig } from './pg-session.js';
 import { PgSession } from './pg-session.js';
-import { copyFrom } from './pg-copy.js';
+import { copyFrom, splitPayload } from './pg-copy.js';
 import { arrayLiteral, copyField, pgText } from './pg-text.js';
 import { MAX_PARAMS, TABLE_INFO_SQL, checkpointTableSql, copySql, createTableSql, insertSql, parseTable, quoteIdent, unnestSql } from './sql.js';
 import { SluiceError } from '../../errors.js';
@@ -114,7 +114,12 @@ export function postgresSink<T>(options: PostgresSinkOptions<T>): Sink<T> {
     name: `postgres:${options.table}`,
     async createWriter(ctx): Promise<SinkWriter<T>> {
       const w = new PostgresWriter<T>(options, ctx, { table: target.sql, columns, mode, keyColumns }, extract, ckTable, createSql);
-      await w.init();
+      try {
+        await w.init();
+      } catch (err) {
+        await w.close(); // a writer that failed to start must not leave its connection open
+        throw err;
+      }
       return w;
     },
   };
@@ -169,19 +174,24 @@ class PostgresWriter<T> implements SinkWriter<T> {
     }
   }
 
-  /** COPY needs a table (not a view); unnest needs the column types and no array column (it would flatten it). */
-  private async chooseMethod(c: pg.Client): Promise<void> {
+  /** Kind of the target and each column's type; a missing table or column is a configuration error. */
+  private async tableInfo(c: pg.Client): Promise<{ relkind: string; type: string; is_array: boolean }[]> {
     const r = await c.query<{ relkind: string; name: string | null; type: string | null; is_array: boolean | null }>(TABLE_INFO_SQL, [this.shape.table, this.shape.columns]);
-    const first = r.rows[0];
-    if (!first) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} does not exist (create it, or pass createTable)`);
+    if (r.rows.length === 0) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} does not exist (create it, or pass createTable)`);
     const byName = new Map(r.rows.filter((x) => x.name !== null).map((x) => [x.name as string, x]));
     const missing = this.shape.columns.filter((col) => !byName.has(col));
     if (missing.length > 0) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} has no column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+    return this.shape.columns.map((col) => byName.get(col) as { relkind: string; type: string; is_array: boolean });
+  }
+
+  /** COPY needs a table (not a view); unnest needs the column types and no array column (it would flatten it). */
+  private async chooseMethod(c: pg.Client): Promise<void> {
+    const infos = await this.tableInfo(c);
+    const relkind = (infos[0] as { relkind: string }).relkind;
     if (this.shape.mode === 'append') {
-      if (first.relkind === 'r' || first.relkind === 'p') this.method = 'copy';
+      if (relkind === 'r' || relkind === 'p') this.method = 'copy';
       return;
     }
-    const infos = this.shape.columns.map((col) => byName.get(col) as { type: string; is_array: boolean });
     if (infos.some((x) => x.is_array)) return;
     this.method = 'unnest';
     this.unnestStatement = unnestSql(this.shape, infos.map((x) => x.type));
@@ -190,7 +200,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
   write(values: readonly T[]): void | Promise<void> {
     const upsert = this.shape.mode === 'upsert';
     if (this.method === 'copy') {
-      const text = this.copyText1(values);
+      const text = this.copyTextOf(values);
       if (this.exactlyOnce) {
         this.copyText.push(text);
         this.copyCount += values.length;
@@ -235,7 +245,7 @@ class PostgresWriter<T> implements SinkWriter<T> {
   }
 
   /** COPY text of a batch, built without an intermediate row array. */
-  private copyText1(values: readonly T[]): string {
+  private copyTextOf(values: readonly T[]): string {
     const ex = this.extract;
     const cols = ex.length;
     let out = '';
@@ -286,15 +296,9 @@ class PostgresWriter<T> implements SinkWriter<T> {
     if (d.rows === 0) return;
     if (d.kind === 'copy') {
       // Several COPY statements for a big checkpoint, so none comes near the connection's query timeout.
-      for (let from = 0; from < d.text.length; ) {
-        let to = from;
-        let size = 0;
-        while (to < d.text.length && (to === from || size + (d.text[to] as string).length <= COPY_STATEMENT_CHARS)) size += (d.text[to++] as string).length;
-        await copyFrom(c, this.copyStatement, d.text.slice(from, to));
-        from = to;
-      }
+      for (const group of splitPayload(d.text, COPY_STATEMENT_CHARS)) await copyFrom(c, this.copyStatement, group);
     } else if (d.kind === 'unnest') {
-      if (!this.unnestStatement) throw new SluiceError('INVALID_CONFIG', `postgres sink: table ${this.options.table} can no longer take unnest upserts (an array column?)`);
+      if (!this.unnestStatement) this.unnestStatement = unnestSql(this.shape, (await this.tableInfo(c)).map((x) => x.type)); // restored from a run with writeMethod 'bulk'
       for (const b of d.batches) await c.query(this.unnestStatement, b as string[]);
     } else await this.insertValues(c, d.values);
   }

@@ -46,6 +46,21 @@ export class OffsetIndex {
     return found < 0 ? undefined : { offset: this.offsets[found]!, position: this.positions[found]! };
   }
 
+  /** The largest indexed position at or before `position` (always a batch boundary), or -1. */
+  positionAtOrBefore(position: number): number {
+    let lo = 0;
+    let hi = this.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.positions[mid]! <= position) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? -1 : this.positions[found]!;
+  }
+
   /** Drops entries at or past `position` (after a truncation). */
   truncateToPosition(position: number): void {
     while (this.length > 0 && this.positions[this.length - 1]! >= position) this.length--;

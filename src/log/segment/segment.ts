@@ -12,6 +12,12 @@ import { TimeIndex } from './time-index.js';
 
 /** Bytes between sparse index entries. */
 export const INDEX_INTERVAL_BYTES = 4096;
+/**
+ * Extra bytes a read starting at an index entry takes, so that walking from the entry to the
+ * wanted batch (at most one index interval plus a batch away) rarely needs a second read.
+ */
+const LOCATE_SLACK_BYTES = 4 * INDEX_INTERVAL_BYTES;
+const EMPTY = Buffer.alloc(0);
 
 export function segmentFileName(baseOffset: number, ext = '.log'): string {
   return String(baseOffset).padStart(20, '0') + ext;
@@ -119,8 +125,9 @@ export class Segment {
     this.bytesSinceIndex = 0;
   }
 
+  /** A fresh buffer with an ArrayBuffer of its own (never a slice of Node's shared pool). */
   async read(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
+    const buf = Buffer.allocUnsafeSlow(length);
     const n = await this.fh.read(buf, 0, length, position);
     return n === length ? buf : buf.subarray(0, n);
   }
@@ -148,6 +155,69 @@ export class Segment {
       pos += size;
     }
     return undefined;
+  }
+
+  /**
+   * Whole batches for a read, usually with ONE file read: from the batch containing `offset`
+   * (or the first after it, past a compaction gap), none based at or past `upper`, the first
+   * always and then no more than `maxBytes` in total, nothing at or past `limit`.
+   * Starts at `from` when the caller knows the exact position of that batch (where its
+   * previous read ended), else at the offset index's entry, reading a little extra to walk
+   * from there. undefined when the segment has nothing at or past `offset`.
+   * `records` is a subarray of a fresh allocation nobody else references: the caller owns it.
+   */
+  async readBatches(offset: number, maxBytes: number, upper: number, limit: number, from?: number): Promise<{ records: Buffer; lastOffset: number; end: number } | undefined> {
+    let bufStart = from ?? this.offsetIndex.lookup(offset)?.position ?? 0;
+    const slack = from === undefined ? LOCATE_SLACK_BYTES : 0;
+    const want = Math.max(maxBytes, BATCH_HEADER_SIZE);
+    let buf: Buffer = EMPTY;
+    let at = 0;
+    // Walk headers to the batch holding `offset`.
+    for (;;) {
+      if (bufStart + at + BATCH_HEADER_SIZE > limit) return undefined;
+      if (at + BATCH_HEADER_SIZE > buf.length) {
+        bufStart += at;
+        at = 0;
+        buf = await this.read(bufStart, this.readLength(bufStart, want + slack, limit));
+        if (buf.length < BATCH_HEADER_SIZE) return undefined;
+      }
+      const size = BATCH_LENGTH_PREFIX + buf.readInt32BE(at + 8);
+      if (size < BATCH_HEADER_SIZE) throw this.corrupt(bufStart + at, 'batch length shorter than a header');
+      if (readInt64(buf, at) + buf.readInt32BE(at + 23) >= offset) break;
+      at += size;
+    }
+    if (readInt64(buf, at) >= upper) return { records: EMPTY, lastOffset: -1, end: bufStart + at };
+    const firstSize = BATCH_LENGTH_PREFIX + buf.readInt32BE(at + 8);
+    if (at + firstSize > buf.length) {
+      // The first batch is not all there: read again from it (it is returned even if larger than maxBytes).
+      bufStart += at;
+      at = 0;
+      buf = await this.read(bufStart, this.readLength(bufStart, Math.max(maxBytes, firstSize), limit));
+    }
+    const start = at;
+    let end = at;
+    let lastOffset = -1;
+    while (end + BATCH_HEADER_SIZE <= buf.length) {
+      const base = readInt64(buf, end);
+      if (base >= upper) break;
+      const size = BATCH_LENGTH_PREFIX + buf.readInt32BE(end + 8);
+      if (size < BATCH_HEADER_SIZE) throw this.corrupt(bufStart + end, 'batch length shorter than a header');
+      if (end + size > buf.length || (end > start && end - start + size > maxBytes)) break;
+      lastOffset = base + buf.readInt32BE(end + 23);
+      end += size;
+    }
+    return { records: buf.subarray(start, end), lastOffset, end: bufStart + end };
+  }
+
+  /**
+   * How much to read from `start` for about `want` bytes: up to the last batch boundary the
+   * offset index knows at or before start+want (or the segment's end), so the read brings no
+   * partial batch that the next read would fetch again. Just `want` when no boundary helps.
+   */
+  private readLength(start: number, want: number, limit: number): number {
+    if (start + want >= limit) return limit - start;
+    const boundary = this.offsetIndex.positionAtOrBefore(start + want);
+    return boundary >= start + BATCH_HEADER_SIZE ? boundary - start : want;
   }
 
   /** Header of the batch at `position` (for timestamp lookups). */

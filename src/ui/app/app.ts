@@ -21,6 +21,8 @@ interface ClickstreamSnapshot {
     readonly checkoutSessions: number;
     readonly conversion: number;
     readonly topPaths: readonly { readonly path: string; readonly count: number }[];
+    /** Open sessions counted provisionally (early results); absent in older records. */
+    readonly openSessions?: number;
   } | null;
   readonly lateClicks: number;
   readonly clicks: number;
@@ -85,6 +87,7 @@ function renderDashboard(c: ClickstreamSnapshot | null): void {
       { label: 'checked out', value: f.checkoutSessions },
     ];
     byId('funnel').innerHTML = barRows(steps, (v) => `${fmtInt(v)} (${fmtPct(f.sessions ? v / f.sessions : 0)})`);
+    byId('funnel-note').textContent = f.openSessions ? `includes ${fmtInt(f.openSessions)} open sessions (provisional)` : 'final';
     byId('paths').innerHTML = f.topPaths.map((p) => `<tr><td class="path">${esc(p.path)}</td><td class="num">${fmtInt(p.count)}</td></tr>`).join('');
   }
 }
