@@ -22,7 +22,7 @@ export { encodeControlBatch, decodeControlRecord } from './codec/control-record.
 
 // Log: the durable partitioned log
 export { Log } from './log/log.js';
-export type { LogOptions, TopicDescription, LogRecoveryReport } from './log/log.js';
+export type { LogOptions, TopicDescription, LogRecoveryReport, CreateTopicOptions } from './log/log.js';
 export { Partition } from './log/partition.js';
 export type {
   AppendResult,
@@ -83,6 +83,8 @@ export type { Clock } from './engine/time/clock.js';
 export { fromCollection } from './engine/sources/collection-source.js';
 export { generatorSource } from './engine/sources/generator-source.js';
 export { topic } from './engine/sources/log-topic-source.js';
+export { DeadLetterWriter, DLQ_HEADERS, DEAD_LETTERS_METRIC } from './engine/sources/dead-letters.js';
+export type { DeadLetter } from './engine/sources/dead-letters.js';
 export type { Source, SourceReader, SourceBatch, SourceContext } from './engine/sources/source.js';
 export { collectSink } from './engine/sinks/collect-sink.js';
 export { topicSink } from './engine/sinks/log-topic-sink.js';
@@ -233,4 +235,4 @@ export { WebSocketBroadcast } from './connectors/websocket/websocket-broadcast.j
 export type { WebSocketBroadcastOptions } from './connectors/websocket/websocket-broadcast.js';
 export { consoleSink } from './connectors/console/console-sink.js';
 export { seededGenerator } from './connectors/generator/seeded-generator.js';
-export { DeadLetterWriter, DLQ_HEADERS } from './connectors/dlq/dead-letters.js';
+export { registerKafkajsCodecs } from './connectors/kafka/kafka-client.js';

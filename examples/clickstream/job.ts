@@ -8,7 +8,7 @@
 // dashboard shows paths and conversion within seconds instead of after 30 minutes.
 // Results go to topics of the embedded log as JSON; the late side output goes to its own
 // topic. Everything here is ordinary user code: it imports the engine like an application.
-// May import src/engine, src/connectors/postgres, src/log (types), ./generator.ts (types), ./early-on-change-trigger.ts, ./reference.ts (sessionPath only
+// May import src/engine, src/connectors/postgres, src/log (types), ./generator.ts (types), ./reference.ts (sessionPath only
 // is NOT imported: the pipeline computes paths on its own so the test compares two codes).
 import type { ClickEvent, PageType } from './generator.js';
 import { CLICKSTREAM_DEFAULTS } from './generator.js';
@@ -30,7 +30,6 @@ import type { Sink } from '../../src/engine/sinks/sink.js';
 import type { Duration } from '../../src/engine/api/duration.js';
 import { EarlyFiringEventTimeTrigger } from '../../src/engine/windowing/triggers.js';
 import { toMillis } from '../../src/engine/api/duration.js';
-import { EarlyOnChangeTrigger } from './early-on-change-trigger.js';
 import { postgresSink } from '../../src/connectors/postgres/postgres-sink.js';
 import type { PgConnectionConfig } from '../../src/connectors/postgres/pg-session.js';
 
@@ -244,7 +243,7 @@ export function buildClickstreamJob(options: ClickstreamJobOptions): Pipeline {
   const earlyMs = options.earlyResultsEvery === undefined ? undefined : toMillis(options.earlyResultsEvery, 'earlyResultsEvery');
   const sessionWindows = clicks.keyBy((c) => c.userId).window(EventTimeSessionWindows.withGap<ClickEvent>(options.sessionGapMs ?? CLICKSTREAM_DEFAULTS.sessionGapMs));
   // Only sessions that got clicks since their last result fire early (there may be tens of thousands open).
-  if (earlyMs !== undefined) sessionWindows.trigger(EarlyOnChangeTrigger.of<ClickEvent>(earlyMs));
+  if (earlyMs !== undefined) sessionWindows.trigger(EarlyFiringEventTimeTrigger.of<ClickEvent>(earlyMs, { onlyOnChange: true }));
   const sessions = sessionWindows
     .process<SessionRecord>(
       (userId: string, ctx, elements, out) => {

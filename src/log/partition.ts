@@ -10,8 +10,12 @@
 // A failed write rolls back its offsets and producer state and truncates the file back, so
 // no later data lands past a hole. A failed fsync fails every append not yet durable and
 // reloads the partition from its last durable point.
+// Read path: the tail cache (tail-cache.ts) answers caught-up readers from memory; other reads
+// take one positional file read (Segment.readBatches), starting where the reader's previous
+// read ended when that is remembered. Anything that rewrites or removes data calls
+// forgetReadState() so neither the cache nor a remembered position outlives it.
 // May import: ./fs/*, ./segment/*, ./producer-state.js, ./recovery-point.js, ./topic-config.js,
-// ./flush-policy.js, ../codec/*, ../errors.js.
+// ./flush-policy.js, ./tail-cache.js, ../codec/*, ../errors.js.
 import { SluiceError, toSluiceError } from '../errors.js';
 import {
   BATCH_LENGTH_PREFIX,
@@ -226,7 +230,11 @@ export class Partition {
 
   // ---- appends --------------------------------------------------------------------------
 
-  /** Appends RecordBatch v2 bytes as a producer sent them. Takes ownership of `batches` (offsets are patched in place). */
+  /**
+   * Appends RecordBatch v2 bytes as a producer sent them. Owns `batches` until the promise
+   * settles (offsets are patched in place); after that the caller may reuse the buffer: the
+   * tail cache keeps a copy, never the buffer itself.
+   */
   async append(batches: Buffer, options: { sync?: boolean } = {}): Promise<AppendResult> {
     this.ensureOpen();
     if (!Buffer.isBuffer(batches) || batches.length === 0) {

@@ -110,8 +110,8 @@ test('property: reads through the cache and through the file return exactly what
       fc.boolean(),
       async (ops, cacheOn) => {
         const fs = new CountingFileSystem(new MemoryFileSystem({ seed: 11 }));
-        // 64 KiB per partition: 16 KiB slabs, so batches go in and out of the cache.
-        const log = await openLog(fs, { tailCache: cacheOn ? { partitionBytes: 64 * 1024 } : false });
+        // 256 KiB per partition: 4 slabs of 64 KiB, so batches go in and out of the cache.
+        const log = await openLog(fs, { tailCache: cacheOn ? { partitionBytes: 256 * 1024 } : false });
         try {
           await log.createTopic('t', 1, { segmentBytes: 8 * 1024 });
           const p = log.partition('t', 0);
@@ -275,4 +275,19 @@ test('the log-wide cap holds across many partitions', async () => {
   }
   await log.close();
   assert.equal(log.tailCacheBytes, 0, 'close returns the memory');
+});
+
+test('defaults: a partition with one small append holds one 256 KiB slab; tailCache: false holds nothing', async () => {
+  const log = await openLog(new MemoryFileSystem({ seed: 19 }));
+  const base = log.tailCacheBytes; // internal topics may have cached their own appends
+  await log.createTopic('t', 3);
+  await log.partition('t', 1).appendRecords([{ value: Buffer.from('x') }]);
+  assert.equal(log.tailCacheBytes - base, 256 * 1024);
+  await log.close();
+  const off = await openLog(new MemoryFileSystem({ seed: 20 }), { tailCache: false });
+  await off.createTopic('t', 1);
+  await off.partition('t', 0).appendRecords([{ value: Buffer.from('x') }]);
+  assert.equal(off.tailCacheBytes, 0);
+  assert.deepEqual(decodeBatches((await off.partition('t', 0).read(0, { maxBytes: 100 })).records)[0]!.records[0]!.value, Buffer.from('x'));
+  await off.close();
 });

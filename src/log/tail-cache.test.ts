@@ -84,15 +84,22 @@ test('a gap in offsets restarts the cache; clear() empties it and returns its me
   assert.equal(cache.read(20, 1000, 100), undefined);
 });
 
-test('a batch larger than a slab is not cached and the cache restarts after it', () => {
-  const budget = new TailCacheBudget({ partitionBytes: 256 * 1024 }); // 64 KiB slabs
+test('a batch over maxBatchBytes is not cached; the cache restarts after it, keeping its memory', () => {
+  const budget = new TailCacheBudget({ partitionBytes: 1 << 20, maxBatchBytes: 10_000 }); // 256 KiB slabs
   const cache = new TailCache(budget);
   cache.add(fill(1000, 1), 0, 1000, 0, 0);
-  cache.add(fill(100 * 1024, 2), 0, 100 * 1024, 1, 1);
+  const used = budget.usedBytes;
+  cache.add(fill(20_000, 2), 0, 20_000, 1, 1);
   assert.equal(cache.endOffset, undefined);
+  assert.equal(cache.read(0, 1 << 20, 3), undefined);
+  assert.equal(budget.usedBytes, used, 'the slab is kept for reuse, not freed and reallocated');
   cache.add(fill(1000, 3), 0, 1000, 2, 2);
+  assert.equal(budget.usedBytes, used);
   assert.equal(cache.read(1, 1 << 20, 3), undefined);
   assert.deepEqual(cache.read(2, 1 << 20, 3)!.records, fill(1000, 3));
+  cache.add(fill(20_000, 4), 0, 20_000, 3, 3);
+  cache.clear();
+  assert.equal(budget.usedBytes, 0, 'clear frees spare slabs too');
 });
 
 test('bad sizes are INVALID_CONFIG; tiny or zero sizes turn the cache off', () => {
@@ -148,7 +155,7 @@ test('property: any read is a miss or exactly what the log holds; the newest bat
       ),
       fc.integer({ min: 64 * 1024, max: 300 * 1024 }),
       (ops, partitionBytes) => {
-        const budget = new TailCacheBudget({ partitionBytes, totalBytes: 1 << 30 });
+        const budget = new TailCacheBudget({ partitionBytes, totalBytes: 1 << 30, maxBatchBytes: 30_000 });
         const cache = new TailCache(budget);
         const batches: ModelBatch[] = [];
         let next = 1000;
@@ -161,7 +168,8 @@ test('property: any read is a miss or exactly what the log holds; the newest bat
             next += op.count;
             assert.ok(cache.bytes <= partitionBytes);
             assert.ok(budget.usedBytes <= partitionBytes);
-            if (op.size <= budget.slabBytes) assert.ok(cache.read(next - 1, 0, next), 'the newest batch is cached');
+            if (op.size <= budget.maxBatchBytes) assert.ok(cache.read(next - 1, 0, next), 'the newest batch is cached');
+            else assert.equal(cache.read(next - 1, 0, next), undefined);
           } else if (batches.length > 0) {
             const b = batches[Math.max(0, batches.length - 1 - op.back)]!;
             const offset = b.base + (op.back % (b.last - b.base + 1));

@@ -12,7 +12,8 @@
 // - the read API applies the same visibility limit (high watermark / LSO) as the file path.
 // Reads return a fresh copy owned by the caller, so the slabs here are never shared and can
 // be recycled; nothing outside this file ever sees a slab.
-// Memory: at most `partitionBytes` per partition in fixed-size slabs, and a budget shared by
+// Memory: at most `partitionBytes` per partition in fixed-size slabs (allocated as needed, so a
+// partition with little traffic holds one), and a budget shared by
 // every partition of a Log caps the total; a partition that needs a slab when the budget is
 // spent takes the oldest slab of the partition that appended least recently.
 // May import: ../errors.js.
@@ -23,11 +24,16 @@ export interface TailCacheOptions {
   partitionBytes?: number;
   /** Bytes cached by all partitions of a Log together. Default 64 MiB. */
   totalBytes?: number;
+  /** Largest batch copied into the cache (larger ones are read from the file). Default 64 KiB. */
+  maxBatchBytes?: number;
 }
 
 export const DEFAULT_TAIL_CACHE_PARTITION_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_TAIL_CACHE_TOTAL_BYTES = 64 * 1024 * 1024;
-const SLABS_PER_PARTITION = 4;
+export const DEFAULT_TAIL_CACHE_MAX_BATCH_BYTES = 64 * 1024;
+/** Slabs are partitionBytes/16 but at least 64 KiB: a partition that sees one small append holds one slab. */
+const SLAB_FRACTION = 16;
+const PREFERRED_MIN_SLAB_BYTES = 64 * 1024;
 const MIN_SLAB_BYTES = 16 * 1024;
 
 interface Slab {
@@ -45,21 +51,27 @@ export class TailCacheBudget {
   readonly partitionBytes: number;
   readonly totalBytes: number;
   readonly slabBytes: number;
+  readonly slabsPerPartition: number;
+  readonly maxBatchBytes: number;
   private used = 0;
   /** Caches by recency of their last append, least recent first (Map keeps insertion order). */
   private readonly lru = new Map<TailCache, true>();
+  private newest: TailCache | undefined;
 
   constructor(options: TailCacheOptions = {}) {
     const partitionBytes = options.partitionBytes ?? DEFAULT_TAIL_CACHE_PARTITION_BYTES;
     const totalBytes = options.totalBytes ?? DEFAULT_TAIL_CACHE_TOTAL_BYTES;
-    for (const [name, v] of [['partitionBytes', partitionBytes], ['totalBytes', totalBytes]] as const) {
+    const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_TAIL_CACHE_MAX_BATCH_BYTES;
+    for (const [name, v] of [['partitionBytes', partitionBytes], ['totalBytes', totalBytes], ['maxBatchBytes', maxBatchBytes]] as const) {
       if (!Number.isSafeInteger(v) || v < 0) throw new SluiceError('INVALID_CONFIG', `tail cache ${name} must be a non-negative whole number of bytes, got ${v}`);
     }
     this.partitionBytes = Math.min(partitionBytes, totalBytes);
     this.totalBytes = totalBytes;
-    const slab = Math.floor(this.partitionBytes / SLABS_PER_PARTITION);
+    const slab = Math.min(this.partitionBytes, Math.max(Math.floor(this.partitionBytes / SLAB_FRACTION), PREFERRED_MIN_SLAB_BYTES));
     // Too small to hold anything useful: off.
     this.slabBytes = slab < MIN_SLAB_BYTES ? 0 : slab;
+    this.slabsPerPartition = this.slabBytes === 0 ? 0 : Math.floor(this.partitionBytes / this.slabBytes);
+    this.maxBatchBytes = Math.min(maxBatchBytes, this.slabBytes);
   }
 
   get enabled(): boolean {
@@ -94,24 +106,31 @@ export class TailCacheBudget {
   }
 
   touch(cache: TailCache): void {
+    if (this.newest === cache) return; // the common case: one partition appending in a row
+    this.newest = cache;
     this.lru.delete(cache);
     this.lru.set(cache, true);
   }
 
   forget(cache: TailCache): void {
+    if (this.newest === cache) this.newest = undefined;
     this.lru.delete(cache);
   }
 }
 
 export class TailCache {
+  /** Slabs holding batches, oldest first, contiguous in offsets. */
   private slabs: Slab[] = [];
+  /** Empty slabs kept (and still counted against the budget) after a reset, for reuse. */
+  private spare: Slab[] = [];
   /** Offset after the last cached batch; -1 when empty. */
   private end = -1;
 
   constructor(private readonly budget: TailCacheBudget) {}
 
+  /** Slabs this cache holds memory for (in use or spare). */
   get slabCount(): number {
-    return this.slabs.length;
+    return this.slabs.length + this.spare.length;
   }
 
   /** Bytes of batch data held. */
@@ -134,24 +153,23 @@ export class TailCache {
 
   /**
    * Records a copy of one batch just written (bytes `src[at, at+size)`, offsets
-   * [base, last]). Batches must come in offset order without gaps; a batch that does not fit
-   * a slab restarts the cache after it.
+   * [base, last]). Batches must come in offset order without gaps. A batch larger than the
+   * budget's maxBatchBytes is not copied (reading it from the file costs little next to its
+   * size, and copying every large batch would tax the append path): the cache restarts
+   * after it.
    */
   add(src: Buffer, at: number, size: number, base: number, last: number): void {
     const budget = this.budget;
     if (!budget.enabled) return;
-    if (this.end >= 0 && base !== this.end) this.clear();
-    if (size > budget.slabBytes) {
-      this.clear();
+    if (size > budget.maxBatchBytes) {
+      this.reset();
       return;
     }
+    if (this.end >= 0 && base !== this.end) this.reset();
     let slab = this.slabs[this.slabs.length - 1];
     if (!slab || slab.used + size > slab.buf.length) {
       slab = this.newSlab();
-      if (!slab) {
-        this.clear();
-        return;
-      }
+      if (!slab) return;
     }
     src.copy(slab.buf, slab.used, at, at + size);
     if (slab.n === slab.bases.length) growIndex(slab);
@@ -165,12 +183,17 @@ export class TailCache {
 
   /** Marks this partition as recently appended to (once per write, not per batch). */
   touch(): void {
-    if (this.slabs.length > 0) this.budget.touch(this);
+    if (this.slabCount > 0) this.budget.touch(this);
   }
 
   private newSlab(): Slab | undefined {
     const budget = this.budget;
-    if (this.slabs.length < SLABS_PER_PARTITION && budget.reserve(this, budget.slabBytes)) {
+    const spare = this.spare.pop();
+    if (spare) {
+      this.slabs.push(spare);
+      return spare;
+    }
+    if (this.slabs.length < budget.slabsPerPartition && budget.reserve(this, budget.slabBytes)) {
       const slab: Slab = { buf: Buffer.allocUnsafe(budget.slabBytes), used: 0, bases: new Float64Array(64), lasts: new Float64Array(64), starts: new Float64Array(64), n: 0 };
       this.slabs.push(slab);
       budget.touch(this);
@@ -186,21 +209,32 @@ export class TailCache {
     return oldest;
   }
 
-  /** Frees the oldest slab (the budget taking memory back for another partition). */
+  /** Frees a slab, a spare one first (the budget taking memory back for another partition). */
   dropOldestSlab(): void {
-    const s = this.slabs.shift();
+    const s = this.spare.pop() ?? this.slabs.shift();
     if (!s) return;
     this.budget.release(s.buf.length);
-    if (this.slabs.length === 0) {
-      this.end = -1;
-      this.budget.forget(this);
+    if (this.slabs.length === 0) this.end = -1;
+    if (this.slabCount === 0) this.budget.forget(this);
+  }
+
+  /** Empties the cache but keeps its slabs for reuse (a gap, a batch too large to cache). */
+  reset(): void {
+    for (const s of this.slabs) {
+      s.used = 0;
+      s.n = 0;
+      this.spare.push(s);
     }
+    this.slabs = [];
+    this.end = -1;
   }
 
   /** Forgets everything (data rewritten or removed), returning memory to the budget. */
   clear(): void {
     for (const s of this.slabs) this.budget.release(s.buf.length);
+    for (const s of this.spare) this.budget.release(s.buf.length);
     this.slabs = [];
+    this.spare = [];
     this.end = -1;
     this.budget.forget(this);
   }

@@ -4,7 +4,6 @@
 // in-progress leftovers once it finished.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,27 +11,12 @@ import { pipeline } from '../../src/engine/api/pipeline.js';
 import { fromCollection } from '../../src/engine/sources/collection-source.js';
 import { fileSink } from '../../src/connectors/file/file-sink.js';
 import { parseCsv } from '../../src/connectors/file/csv.js';
+import { runChildJob, type ChildRun } from './support/child-job.js';
 
 const JOB = new URL('./fixtures/connectors-file-job.ts', import.meta.url).pathname;
 
-function runChild(outDir: string, ckDir: string, n: number, killAfterMs?: number): Promise<{ code: number | null; signal: string | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', JOB, outDir, ckDir, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      if (killAfterMs !== undefined && timer === undefined && d.toString().includes('running')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(guard);
-      if (code !== 0 && signal === null) reject(new Error(`job exited with ${code}: ${err}`));
-      else resolve({ code, signal });
-    });
-  });
+function runChild(outDir: string, ckDir: string, n: number, killAfterMs?: number): Promise<ChildRun> {
+  return runChildJob(JOB, [outDir, ckDir, String(n)], { afterMs: killAfterMs });
 }
 
 /** Every line of every visible (final) file; throws on a partial line. */

@@ -4,7 +4,6 @@
 // decode go to the dead-letter topic with their origin in headers while the rest flow on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +15,11 @@ import { collectSink } from '../../src/engine/sinks/collect-sink.js';
 import { string } from '../../src/engine/formats/string.js';
 import { decodeBatches } from '../../src/codec/record-batch.js';
 import { DLQ_HEADERS } from '../../src/engine/sources/dead-letters.js';
+import { runChildJob, type ChildRun } from './support/child-job.js';
 
 const JOB = new URL('./fixtures/connectors-kafka-job.ts', import.meta.url).pathname;
-const RECORDS = 6000;
+// Enough work that 10 kills 0.3-1 s after start land while the job is still producing.
+const RECORDS = 60000;
 const BAD = [17, 1234, 4321];
 let dir: string;
 let log: Log;
@@ -43,24 +44,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runChild(ckDir: string, killAfterMs?: number): Promise<{ code: number | null; signal: string | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', JOB, `127.0.0.1:${broker.port}`, ckDir, join(dir, 'job-data')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      if (killAfterMs !== undefined && timer === undefined && d.toString().includes('running')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(guard);
-      if (code !== 0 && signal === null) reject(new Error(`job exited with ${code}: ${err}`));
-      else resolve({ code, signal });
-    });
-  });
+function runChild(ckDir: string, killAfterMs?: number): Promise<ChildRun> {
+  return runChildJob(JOB, [`127.0.0.1:${broker.port}`, ckDir, join(dir, 'job-data')], { afterMs: killAfterMs });
 }
 
 test('killed 10 times: a read_committed reader sees every result exactly once; bad records are dead letters', { timeout: 85_000 }, async () => {

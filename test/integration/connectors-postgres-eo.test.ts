@@ -5,12 +5,13 @@
 // must equal the table of a run without failures: no duplicate and no missing row.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Log } from '../../src/log/log.js';
+import { runChildJob, type ChildRun } from './support/child-job.js';
+import { fillTopic } from './support/fill-topic.js';
 
 const JOB = new URL('./fixtures/connectors-pg-job.ts', import.meta.url).pathname;
 const CONN = { host: '127.0.0.1', port: 5432, user: process.env.PGUSER ?? 'postgres', database: 'test' };
@@ -25,20 +26,11 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-pgeo-'));
   dataDir = join(dir, 'data');
   const log = await Log.open({ dataDir });
-  await log.createTopic('in', 2);
-  for (let p = 0; p < 2; p++) {
-    const part = log.partition('in', p);
-    for (let from = 0; from < RECORDS; from += 1000) {
-      const recs = [];
-      for (let i = from; i < from + 1000; i++) {
-        if (i % 2 !== p) continue;
-        // ~10 records per ms of event time, slightly out of order: 3 s of windows per 30k records.
-        const t = 1_000_000 + Math.floor(i / 10) - (i % 7) * 5;
-        recs.push({ value: Buffer.from(JSON.stringify({ k: (i * 7919) % KEYS, t })) });
-      }
-      await part.appendRecords(recs);
-    }
-  }
+  await fillTopic(log, 'in', 2, RECORDS, (i) => {
+    // ~10 records per ms of event time, slightly out of order: 3 s of windows per 30k records.
+    const t = 1_000_000 + Math.floor(i / 10) - (i % 7) * 5;
+    return { partition: i % 2, record: { value: Buffer.from(JSON.stringify({ k: (i * 7919) % KEYS, t })) } };
+  });
   await log.close();
   admin = new pg.Client(CONN);
   await admin.connect();
@@ -51,33 +43,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  signal: string | null;
-}
-
-/** Runs the job; kills it `killAfterMs` after it prints "running", or as soon as it prints `killOn`. */
-function runChild(ckDir: string, table: string, mode: string, kill: { afterMs?: number; on?: string; onLine?: (line: string) => void } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', JOB, dataDir, ckDir, `${SCHEMA}.${table}`, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      const s = d.toString();
-      kill.onLine?.(s);
-      if (kill.on !== undefined && s.includes(kill.on)) child.kill('SIGKILL');
-      if (kill.afterMs !== undefined && timer === undefined && s.includes('running')) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterMs);
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(guard);
-      if (code !== 0 && signal === null) reject(new Error(`job exited with ${code}: ${err}`));
-      else resolve({ code, signal });
-    });
-  });
+/** Runs the job; kills it `afterMs` after it prints "running", or as soon as it prints `on`. */
+function runChild(ckDir: string, table: string, mode: string, kill: { afterMs?: number; on?: string; onLine?: (line: string) => void } = {}): Promise<ChildRun> {
+  return runChildJob(JOB, [dataDir, ckDir, `${SCHEMA}.${table}`, mode], { afterMs: kill.afterMs, on: kill.on, onOutput: kill.onLine });
 }
 
 async function table(name: string): Promise<string[]> {

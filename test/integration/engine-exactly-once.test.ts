@@ -4,7 +4,6 @@
 // (key, count) exactly once, counts per key contiguous.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,8 @@ import { pipeline } from '../../src/engine/api/pipeline.js';
 import { topic } from '../../src/engine/sources/log-topic-source.js';
 import { collectSink } from '../../src/engine/sinks/collect-sink.js';
 import { string } from '../../src/engine/formats/string.js';
+import { runChildJob, type ChildRun } from './support/child-job.js';
+import { fillTopic } from './support/fill-topic.js';
 
 const JOB = new URL('./fixtures/engine-eo-job.ts', import.meta.url).pathname;
 const RECORDS = 60000;
@@ -23,42 +24,16 @@ async function prepare(): Promise<{ dir: string; dataDir: string; ckDir: string 
   const dataDir = join(dir, 'data');
   const ckDir = join(dir, 'ck');
   const log = await Log.open({ dataDir });
-  await log.createTopic('in', 3);
-  for (let p = 0; p < 3; p++) {
-    const part = log.partition('in', p);
-    for (let from = 0; from < RECORDS; from += 1000) {
-      const recs = [];
-      for (let i = from; i < from + 1000; i++) {
-        const k = i % KEYS;
-        if (k % 3 !== p) continue;
-        recs.push({ value: Buffer.from(JSON.stringify({ k, i })), timestamp: 1_000_000 + i });
-      }
-      await part.appendRecords(recs);
-    }
-  }
+  await fillTopic(log, 'in', 3, RECORDS, (i) => {
+    const k = i % KEYS;
+    return { partition: k % 3, record: { value: Buffer.from(JSON.stringify({ k, i })), timestamp: 1_000_000 + i } };
+  });
   await log.close();
   return { dir, dataDir, ckDir };
 }
 
-function runChild(dataDir: string, ckDir: string, killAfterMs?: number): Promise<{ code: number | null; signal: string | null }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', JOB, dataDir, ckDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let timer: NodeJS.Timeout | undefined;
-    // The kill clock starts once the job runs (module loading takes a while on a busy machine).
-    child.stdout.on('data', (d: Buffer) => {
-      if (killAfterMs !== undefined && timer === undefined && d.toString().includes('running')) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(guard);
-      if (code !== 0 && signal === null) reject(new Error(`job exited with ${code}: ${err}`));
-      else resolve({ code, signal });
-    });
-  });
+function runChild(dataDir: string, ckDir: string, killAfterMs?: number): Promise<ChildRun> {
+  return runChildJob(JOB, [dataDir, ckDir], { afterMs: killAfterMs });
 }
 
 async function committedOutput(dataDir: string, name = 'out'): Promise<string[]> {

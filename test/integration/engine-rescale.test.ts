@@ -6,49 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from '../../src/engine/api/pipeline.js';
-import { generatorSource } from '../../src/engine/sources/generator-source.js';
-import { collectSink } from '../../src/engine/sinks/collect-sink.js';
-import { valueStateDescriptor } from '../../src/engine/state/descriptors.js';
-import { monotonous } from '../../src/engine/time/watermark-strategy.js';
-import type { ValueState } from '../../src/engine/state/types.js';
-
-const PER_PARTITION = 3000;
-const PARTITIONS = 4;
-const KEYS = 37;
+import { countingJob, expectedOutput, PARTITIONS, PER_PARTITION } from './fixtures/engine-worker-job.js';
 
 function build(dir: string, parallelism: number, rate: number | undefined) {
-  const sink = collectSink<string>();
-  const job = pipeline('rescale', { parallelism, checkpoints: { every: '1h', dir }, batchSize: 50 });
-  const count = valueStateDescriptor<number>('count');
-  let state: ValueState<number>;
-  job
-    .from(
-      generatorSource({
-        count: PER_PARTITION,
-        partitions: PARTITIONS,
-        generate: (i, p) => ({ k: (i * PARTITIONS + p) % KEYS, ts: i }),
-        ...(rate !== undefined ? { ratePerSecond: rate } : {}),
-      }),
-    )
-    .withWatermarks((e) => e.ts, monotonous())
-    .keyBy((e) => e.k)
-    .process<string>({
-      open(ctx) {
-        state = ctx.getState(count);
-      },
-      processElement(e, ctx, out) {
-        const n = (state.value() ?? 0) + 1;
-        state.update(n);
-        if (n === 1) ctx.timerService.registerEventTimeTimer(1e12);
-        out.collect(`${e.k}:${n}`);
-      },
-      onTimer(_ts, ctx, out) {
-        out.collect(`final:${ctx.getCurrentKey()}=${state.value()}`);
-      },
-    })
-    .to(sink);
-  return { job, sink };
+  return countingJob('rescale', parallelism, dir, { rate });
 }
 
 async function runRescaled(target: number): Promise<{ before: string[]; after: string[] }> {
@@ -66,20 +27,6 @@ async function runRescaled(target: number): Promise<{ before: string[]; after: s
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function expectedOutput(): string[] {
-  const perKey = new Map<number, number>();
-  const out: string[] = [];
-  for (let i = 0; i < PER_PARTITION; i++)
-    for (let p = 0; p < PARTITIONS; p++) {
-      const k = (i * PARTITIONS + p) % KEYS;
-      const n = (perKey.get(k) ?? 0) + 1;
-      perKey.set(k, n);
-      out.push(`${k}:${n}`);
-    }
-  for (const [k, n] of perKey) out.push(`final:${k}=${n}`);
-  return out.sort();
 }
 
 for (const target of [1, 4]) {

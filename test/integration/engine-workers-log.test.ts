@@ -7,7 +7,6 @@
 // restarted from its checkpoints, at changing parallelism, commits every window exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { topic } from '../../src/engine/sources/log-topic-source.js';
 import { collectSink } from '../../src/engine/sinks/collect-sink.js';
 import { string } from '../../src/engine/formats/string.js';
 import { buildLogJob, fillInput, KEYS, PARTITIONS, PER_PARTITION } from './fixtures/engine-worker-log-job.js';
+import { runChildJob } from './support/child-job.js';
 
 const MODULE = new URL('./fixtures/engine-worker-log-job.ts', import.meta.url).href;
 
@@ -106,28 +106,18 @@ test('stop-with-savepoint on 2 workers with log topics restores at 3 workers and
 
 const CHILD = new URL('./fixtures/engine-worker-log-child.ts', import.meta.url).pathname;
 
-function runChild(dataDir: string, ckDir: string, parallelism: number, kill: boolean): Promise<{ signal: string | null; progressed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, ckDir, String(parallelism)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    let progressed = false;
-    let timer: NodeJS.Timeout | undefined;
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    // Killed shortly after the output's committed end first grows in this run: mid-way, after progress.
-    child.stdout.on('data', (d: Buffer) => {
-      if (!d.toString().includes('committed')) return;
-      progressed = true;
-      if (kill && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 300));
-    });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(guard);
-      if (code !== 0 && signal === null) reject(new Error(`job exited with ${code}: ${err}`));
-      else resolve({ signal, progressed });
-    });
+async function runChild(dataDir: string, ckDir: string, parallelism: number, kill: boolean): Promise<{ signal: string | null; progressed: boolean }> {
+  let progressed = false;
+  // Killed shortly after the output's committed end first grows in this run: mid-way, after progress.
+  const r = await runChildJob(CHILD, [dataDir, ckDir, String(parallelism)], {
+    onOutput: (s) => {
+      if (s.includes('committed')) progressed = true;
+    },
+    afterLine: 'committed',
+    afterMs: kill ? Math.floor(Math.random() * 300) : undefined,
+    guardMs: 50_000,
   });
+  return { signal: r.signal, progressed };
 }
 
 test('SIGKILLed mid-way on worker threads and restarted at changing parallelism, the committed output is exactly once', { timeout: 150_000 }, async (t) => {

@@ -59,7 +59,7 @@ export interface TransformOptions {
 /** The one key of windowAll. */
 const allKey = (): null => null;
 
-export class DataStream<T> {
+export class DataStream<out T> {
   /** @internal */
   constructor(
     readonly graph: StreamGraph,
@@ -191,13 +191,20 @@ class RepartitionedStream<T> extends DataStream<T> {
   }
 }
 
+/**
+ * A KeySelector whose parameter is checked bivariantly (method-style), for key selectors the
+ * builders keep as fields: a KeyedStream<Foo, K> is still a DataStream<unknown>, so the
+ * streams stay covariant in their element type.
+ */
+export type StreamKeySelector<T, K> = { select(value: T): K }['select'];
+
 /** A stream partitioned by key: operators added to it get keyed state and timers. */
 export class KeyedStream<T, K> extends DataStream<T> {
   /** @internal */
   constructor(
     graph: StreamGraph,
     producers: readonly Producer[],
-    readonly keySelector: KeySelector<T, K>,
+    readonly keySelector: StreamKeySelector<T, K>,
   ) {
     super(graph, producers);
   }

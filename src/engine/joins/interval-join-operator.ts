@@ -10,15 +10,14 @@
 import { SluiceError } from '../../errors.js';
 import type { Collector, KeyedRuntimeContext } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
-import { BaseOperator } from '../operators/base-operator.js';
-import type { KeyedServices, OperatorContext } from '../operators/operator.js';
+import type { OperatorContext } from '../operators/operator.js';
 import { mapStateDescriptor } from '../state/descriptors.js';
 import type { MapState, StateKey } from '../state/types.js';
 import { KeyedFunctionContext } from '../operators/keyed-function-context.js';
 import type { InternalTimerService, Triggerable } from '../time/timer-service.js';
+import { KeyedJoinOperator, addToBucket } from './keyed-join-operator.js';
 
-/** Metric counted for every late element dropped (the window operator's name, as in Flink). */
-export const JOIN_LATE_RECORDS_DROPPED = 'numLateRecordsDropped';
+export { JOIN_LATE_RECORDS_DROPPED } from './keyed-join-operator.js';
 
 /** What a join function sees besides the two elements; reused between calls. */
 export interface IntervalJoinContext<K> {
@@ -69,11 +68,7 @@ export function validateIntervalBounds(lower: number, upper: number, lowerInclus
   }
 }
 
-export class IntervalJoinOperator<L, R, OUT, K = unknown>
-  extends BaseOperator<OUT>
-  implements Triggerable<number>, IntervalJoinContext<K>, Collector<OUT>
-{
-  private keyed!: KeyedServices;
+export class IntervalJoinOperator<L, R, OUT, K = unknown> extends KeyedJoinOperator<OUT, K> implements Triggerable<number>, IntervalJoinContext<K> {
   private timers!: InternalTimerService<number>;
   private leftBuffer!: MapState<number, L[]>;
   private rightBuffer!: MapState<number, R[]>;
@@ -83,7 +78,6 @@ export class IntervalJoinOperator<L, R, OUT, K = unknown>
   // Context and collector state, re-pointed before each call (no allocation per pair).
   leftTimestamp = 0;
   rightTimestamp = 0;
-  timestamp = 0;
 
   constructor(private readonly config: IntervalJoinConfig<L, R, OUT, K>) {
     super();
@@ -101,29 +95,19 @@ export class IntervalJoinOperator<L, R, OUT, K = unknown>
   }
 
   override open(ctx: OperatorContext<OUT>): void {
-    super.open(ctx);
-    if (ctx.keyed === undefined) {
-      throw new SluiceError('INVALID_ARGUMENT', `${ctx.operatorName}: an interval join needs two keyed streams (keyBy both sides)`);
-    }
-    this.keyed = ctx.keyed;
-    this.timers = ctx.keyed.timerService<number>(INTERVAL_JOIN_TIMERS, this);
-    this.leftBuffer = ctx.keyed.backend.getMapState(mapStateDescriptor<number, L[]>(INTERVAL_JOIN_LEFT_STATE));
-    this.rightBuffer = ctx.keyed.backend.getMapState(mapStateDescriptor<number, R[]>(INTERVAL_JOIN_RIGHT_STATE));
+    const keyed = this.openKeyed(ctx, 'an interval join needs two keyed streams (keyBy both sides)');
+    this.timers = keyed.timerService<number>(INTERVAL_JOIN_TIMERS, this);
+    this.leftBuffer = keyed.backend.getMapState(mapStateDescriptor<number, L[]>(INTERVAL_JOIN_LEFT_STATE));
+    this.rightBuffer = keyed.backend.getMapState(mapStateDescriptor<number, R[]>(INTERVAL_JOIN_RIGHT_STATE));
     this.fnObject?.open?.(new KeyedFunctionContext<K>(ctx as OperatorContext<unknown>));
   }
 
   processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void {
-    const keyed = this.keyed;
-    const backend = keyed.backend;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       const ts = timestamps[i] as number;
-      if (!Number.isFinite(ts)) {
-        throw new SluiceError('INVALID_ARGUMENT', `${this.ctx.operatorName}: interval join elements need event timestamps (assign them with withWatermarks), got ${ts}`);
-      }
-      keyed.setCurrentKey(keyed.keyOf(v, input));
-      // State of this operator lives in the default namespace; another user may have moved it.
-      backend.setCurrentNamespace(null);
+      this.requireTimestamp(ts, 'interval join elements need event timestamps');
+      this.selectKey(v, input);
       if (input === LEFT) this.processLeft(v as L, ts);
       else this.processRight(v as R, ts);
     }
@@ -145,12 +129,7 @@ export class IntervalJoinOperator<L, R, OUT, K = unknown>
     // watermark reaches ts + upper.
     const cleanup = ts + upper;
     if (cleanup <= watermark) return;
-    const bucket = this.leftBuffer.get(ts);
-    if (bucket === undefined) this.leftBuffer.put(ts, [value]);
-    else {
-      bucket.push(value);
-      this.leftBuffer.put(ts, bucket);
-    }
+    addToBucket(this.leftBuffer, ts, value);
     this.timers.registerEventTimeTimer(LEFT, cleanup);
   }
 
@@ -169,18 +148,8 @@ export class IntervalJoinOperator<L, R, OUT, K = unknown>
     // Left elements that can still arrive have lts > watermark; they need lts <= ts - lower.
     const cleanup = ts - lower;
     if (cleanup <= watermark) return;
-    const bucket = this.rightBuffer.get(ts);
-    if (bucket === undefined) this.rightBuffer.put(ts, [value]);
-    else {
-      bucket.push(value);
-      this.rightBuffer.put(ts, bucket);
-    }
+    addToBucket(this.rightBuffer, ts, value);
     this.timers.registerEventTimeTimer(RIGHT, cleanup);
-  }
-
-  private late<T>(tag: OutputTag<T> | undefined, value: T, ts: number): void {
-    if (tag !== undefined) this.ctx.output.collectSide(tag, value, ts);
-    else this.ctx.count(JOIN_LATE_RECORDS_DROPPED);
   }
 
   private emit(left: L, right: R, lts: number, rts: number): void {
@@ -198,20 +167,6 @@ export class IntervalJoinOperator<L, R, OUT, K = unknown>
 
   onProcessingTime(): void {
     // The interval join registers event-time timers only.
-  }
-
-  // ---- IntervalJoinContext and Collector ------------------------------------------------
-
-  collect(value: OUT): void {
-    this.ctx.output.collect(value, this.timestamp);
-  }
-
-  output<S>(tag: OutputTag<S>, value: S): void {
-    this.ctx.output.collectSide(tag, value, this.timestamp);
-  }
-
-  getCurrentKey(): K {
-    return this.keyed.currentKey() as K;
   }
 
   currentWatermark(): number {

@@ -14,7 +14,7 @@ import type { IntervalJoinConfig } from './interval-join-operator.js';
 import { INTERVAL_JOIN_LEFT_STATE, INTERVAL_JOIN_RIGHT_STATE, IntervalJoinOperator, JOIN_LATE_RECORDS_DROPPED } from './interval-join-operator.js';
 import { intervalJoin } from './interval-join.js';
 import type { BackendKind, GenRecord } from './join-support.case.js';
-import { BACKENDS, backendFactory, drive, genStream } from './join-support.case.js';
+import { BACKENDS, backendFactory, drive, genRecordJoinHarness, genStream, runJoinHarness } from './join-support.case.js';
 
 interface Ev {
   k: string;
@@ -176,42 +176,31 @@ function propertyFor(kind: BackendKind, numRuns: number): Promise<void> {
         const upper = lower + width;
         const li = width === 0 ? true : li0;
         const ui = width === 0 ? true : ui0;
-        const b = backendFactory(kind);
         const results: string[] = [];
-        const make = (snap?: HarnessSnapshot) =>
-          new OperatorHarness<string>(
-            new IntervalJoinOperator<GenRecord, GenRecord, string, number>({
-              lower,
-              upper,
-              lowerInclusive: li,
-              upperInclusive: ui,
-              fn: (l, r, ctx, out) => out.collect(`${l.id}+${r.id}@${ctx.timestamp}`),
-            }),
-            { keySelectors: [(r) => (r as GenRecord).key, (r) => (r as GenRecord).key], stateBackend: b.factory, ...(snap ? { restore: snap } : {}) },
-          );
-        const harvest = (h: OperatorHarness<string>) => {
-          for (const e of h.output()) {
+        await runJoinHarness(
+          s,
+          kind,
+          restore,
+          (factory, snap?: HarnessSnapshot) =>
+            genRecordJoinHarness(
+              new IntervalJoinOperator<GenRecord, GenRecord, string, number>({
+                lower,
+                upper,
+                lowerInclusive: li,
+                upperInclusive: ui,
+                fn: (l, r, ctx, out) => out.collect(`${l.id}+${r.id}@${ctx.timestamp}`),
+              }),
+              factory,
+              snap,
+            ),
+          (h) => h,
+          (e) => {
             // The result's timestamp must be the one in the value (max of both).
             assert.equal(e.value.slice(e.value.indexOf('@') + 1), String(e.timestamp));
             results.push(e.value);
-          }
-        };
-        try {
-          const last = await drive(s, () => make(), async (i, h) => {
-            if (!restore || i !== s.restoreAfter) return h;
-            const snap = h.snapshot();
-            harvest(h);
-            await h.close();
-            return make(snap);
-          });
-          last.finish();
-          harvest(last);
-          assert.equal(last.metrics[JOIN_LATE_RECORDS_DROPPED], undefined);
-          assert.deepEqual(last.timerCount(), { event: 0, processing: 0 });
-          await last.close();
-        } finally {
-          b.cleanup();
-        }
+          },
+          true,
+        );
         assert.deepEqual(results.sort(), nestedLoop(s.records, lower, upper, li, ui));
       },
     ),

@@ -1,14 +1,18 @@
 // Test support shared by the join tests (not exported from the package): state backend
 // factories for both backends with their temp directories, and the generator of keyed,
 // boundedly disordered streams the property tests compare against batch computations.
-// May import: engine/api, engine/state, fast-check (tests only).
+// May import: engine/api, engine/state, engine/testing, fast-check (tests only).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { StateBackendFactory } from '../api/state-backend.js';
 import { heapStateBackend } from '../api/state-backend.js';
 import { createLmdbKeyedStateBackend } from '../state/lmdb-backend.js';
+import { OperatorHarness } from '../testing/operator-harness.js';
+import type { Emitted, HarnessSnapshot } from '../testing/operator-harness.js';
+import type { StreamOperator } from '../operators/operator.js';
 
 export type BackendKind = 'heap' | 'lmdb';
 export const BACKENDS: readonly BackendKind[] = ['heap', 'lmdb'];
@@ -122,4 +126,47 @@ export async function drive<H extends TwoInputDriver>(
     h = await afterBatch(b, h);
   }
   return h;
+}
+
+/** A harness for a join of two GenRecord streams keyed by `key` (restored from `snap` when given). */
+export function genRecordJoinHarness(op: StreamOperator<string>, factory: StateBackendFactory, snap?: HarnessSnapshot): OperatorHarness<string> {
+  const key = (r: unknown): number => (r as GenRecord).key;
+  return new OperatorHarness<string>(op, { keySelectors: [key, key], stateBackend: factory, ...(snap ? { restore: snap } : {}) });
+}
+
+/**
+ * The body of the join property tests: runs `s` through a harness built by `make` on a fresh
+ * `kind` backend, replaces it by one restored from its snapshot after batch `s.restoreAfter`
+ * when `restore`, finishes, and checks that no element was dropped as late (and, with
+ * `noTimersLeft`, that no timer is left). `harvest` sees every output of every harness once.
+ */
+export async function runJoinHarness<D extends TwoInputDriver>(
+  s: GenStream,
+  kind: BackendKind,
+  restore: boolean,
+  make: (factory: StateBackendFactory, snap?: HarnessSnapshot) => D,
+  harnessOf: (driver: D) => OperatorHarness<string>,
+  harvest: (e: Emitted<string>) => void,
+  noTimersLeft: boolean,
+): Promise<void> {
+  const b = backendFactory(kind);
+  const take = (d: D): void => harnessOf(d).output().forEach(harvest);
+  try {
+    const last = await drive(s, () => make(b.factory), async (i, d) => {
+      if (!restore || i !== s.restoreAfter) return d;
+      const h = harnessOf(d);
+      const snap = h.snapshot();
+      take(d);
+      await h.close();
+      return make(b.factory, snap);
+    });
+    const h = harnessOf(last);
+    h.finish();
+    take(last);
+    assert.equal(h.metrics['numLateRecordsDropped'], undefined);
+    if (noTimersLeft) assert.deepEqual(h.timerCount(), { event: 0, processing: 0 });
+    await h.close();
+  } finally {
+    b.cleanup();
+  }
 }

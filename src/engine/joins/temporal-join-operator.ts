@@ -9,15 +9,13 @@
 // too when it is a delete). Versions and waiting events live in keyed MapState, so checkpoints
 // and rescaling carry the whole operator.
 // May import: errors, engine/api (types), engine/operators, engine/state, engine/time, joins/.
-import { SluiceError } from '../../errors.js';
 import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
-import { BaseOperator } from '../operators/base-operator.js';
-import type { KeyedServices, OperatorContext } from '../operators/operator.js';
+import type { OperatorContext } from '../operators/operator.js';
 import { mapStateDescriptor } from '../state/descriptors.js';
 import type { MapState, StateKey } from '../state/types.js';
 import type { InternalTimerService, Triggerable } from '../time/timer-service.js';
-import { JOIN_LATE_RECORDS_DROPPED } from './interval-join-operator.js';
+import { KeyedJoinOperator, addToBucket, checkTableJoinConfig } from './keyed-join-operator.js';
 
 /** What a temporal join function sees besides the event and the row; reused between calls. */
 export interface TemporalJoinContext<K> {
@@ -33,14 +31,18 @@ export interface TemporalJoinContext<K> {
 /** Called per event with the matching row (undefined only in a left outer join). */
 export type TemporalJoinFunction<E, C, OUT, K = unknown> = (event: E, row: C | undefined, ctx: TemporalJoinContext<K>, out: Collector<OUT>) => void;
 
-export interface TemporalJoinConfig<E, C, OUT, K> {
+/** What both table joins (temporal and lookup) are configured with. */
+export interface TableJoinConfig<E, C, OUT, K> {
   /** True for a change that deletes the row (a tombstone); default: no change deletes. */
   readonly isDelete?: ((change: C) => boolean) | undefined;
   /** Emit events without a row too (row undefined); default inner join. */
   readonly leftOuter?: boolean | undefined;
+  readonly fn: TemporalJoinFunction<E, C, OUT, K>;
+}
+
+export interface TemporalJoinConfig<E, C, OUT, K> extends TableJoinConfig<E, C, OUT, K> {
   /** Events arriving at or behind the watermark go here; dropped and counted otherwise. */
   readonly lateTag?: OutputTag<E> | undefined;
-  readonly fn: TemporalJoinFunction<E, C, OUT, K>;
 }
 
 /** A stored version: [1, null] for a delete, [0, row] for an upsert. */
@@ -52,61 +54,38 @@ export const TEMPORAL_JOIN_TIMERS = 'temporal-join';
 
 const byTime = (a: [number, unknown], b: [number, unknown]): number => a[0] - b[0];
 
-export class TemporalJoinOperator<E, C, OUT, K = unknown>
-  extends BaseOperator<OUT>
-  implements Triggerable<null>, TemporalJoinContext<K>, Collector<OUT>
-{
-  private keyed!: KeyedServices;
+export class TemporalJoinOperator<E, C, OUT, K = unknown> extends KeyedJoinOperator<OUT, K> implements Triggerable<null>, TemporalJoinContext<K> {
   private timers!: InternalTimerService<null>;
   private events!: MapState<number, E[]>;
   private versions!: MapState<number, Version<C>>;
 
-  timestamp = 0;
   versionTimestamp = Number.NaN;
 
   constructor(private readonly config: TemporalJoinConfig<E, C, OUT, K>) {
     super();
-    if (typeof config.fn !== 'function') throw new SluiceError('INVALID_ARGUMENT', 'temporal join needs a function (event, row, ctx, out)');
-    if (config.isDelete !== undefined && typeof config.isDelete !== 'function') {
-      throw new SluiceError('INVALID_ARGUMENT', 'temporal join: isDelete must be a function (change) => boolean');
-    }
+    checkTableJoinConfig('temporal join', config);
   }
 
   override open(ctx: OperatorContext<OUT>): void {
-    super.open(ctx);
-    if (ctx.keyed === undefined) {
-      throw new SluiceError('INVALID_ARGUMENT', `${ctx.operatorName}: a temporal join needs the event stream and the changelog keyed by the table key`);
-    }
-    this.keyed = ctx.keyed;
-    this.timers = ctx.keyed.timerService<null>(TEMPORAL_JOIN_TIMERS, this);
-    this.events = ctx.keyed.backend.getMapState(mapStateDescriptor<number, E[]>(TEMPORAL_JOIN_EVENTS_STATE));
-    this.versions = ctx.keyed.backend.getMapState(mapStateDescriptor<number, Version<C>>(TEMPORAL_JOIN_VERSIONS_STATE));
+    const keyed = this.openKeyed(ctx, 'a temporal join needs the event stream and the changelog keyed by the table key');
+    this.timers = keyed.timerService<null>(TEMPORAL_JOIN_TIMERS, this);
+    this.events = keyed.backend.getMapState(mapStateDescriptor<number, E[]>(TEMPORAL_JOIN_EVENTS_STATE));
+    this.versions = keyed.backend.getMapState(mapStateDescriptor<number, Version<C>>(TEMPORAL_JOIN_VERSIONS_STATE));
   }
 
   processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void {
-    const keyed = this.keyed;
-    const backend = keyed.backend;
     const isDelete = this.config.isDelete;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       const ts = timestamps[i] as number;
-      if (!Number.isFinite(ts)) {
-        throw new SluiceError('INVALID_ARGUMENT', `${this.ctx.operatorName}: an event-time temporal join needs event timestamps on both inputs (assign them with withWatermarks), got ${ts}`);
-      }
-      keyed.setCurrentKey(keyed.keyOf(v, input));
-      backend.setCurrentNamespace(null);
+      this.requireTimestamp(ts, 'an event-time temporal join needs event timestamps on both inputs');
+      this.selectKey(v, input);
       if (input === 0) {
         if (ts <= this.timers.currentWatermark()) {
-          if (this.config.lateTag !== undefined) this.ctx.output.collectSide(this.config.lateTag, v as E, ts);
-          else this.ctx.count(JOIN_LATE_RECORDS_DROPPED);
+          this.late(this.config.lateTag, v as E, ts);
           continue;
         }
-        const bucket = this.events.get(ts);
-        if (bucket === undefined) this.events.put(ts, [v as E]);
-        else {
-          bucket.push(v as E);
-          this.events.put(ts, bucket);
-        }
+        addToBucket(this.events, ts, v as E);
       } else {
         // A change behind the watermark is kept too: it cannot alter results already emitted,
         // but it is the table's state for later events unless a newer version supersedes it
@@ -155,18 +134,6 @@ export class TemporalJoinOperator<E, C, OUT, K = unknown>
 
   onProcessingTime(): void {
     // Event-time only.
-  }
-
-  collect(value: OUT): void {
-    this.ctx.output.collect(value, this.timestamp);
-  }
-
-  output<S>(tag: OutputTag<S>, value: S): void {
-    this.ctx.output.collectSide(tag, value, this.timestamp);
-  }
-
-  getCurrentKey(): K {
-    return this.keyed.currentKey() as K;
   }
 
   currentWatermark(): number {

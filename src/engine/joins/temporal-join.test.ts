@@ -9,14 +9,14 @@ import { fromCollection } from '../sources/collection-source.js';
 import { collectSink } from '../sinks/collect-sink.js';
 import { boundedOutOfOrderness } from '../time/watermark-strategy.js';
 import { mapStateDescriptor } from '../state/descriptors.js';
-import { JOIN_LATE_RECORDS_DROPPED } from './interval-join-operator.js';
+import { JOIN_LATE_RECORDS_DROPPED } from './keyed-join-operator.js';
 import type { TemporalJoinConfig } from './temporal-join-operator.js';
 import { TEMPORAL_JOIN_VERSIONS_STATE, TemporalJoinOperator } from './temporal-join-operator.js';
 import type { LookupJoinConfig } from './lookup-join-operator.js';
 import { LookupJoinOperator } from './lookup-join-operator.js';
 import { lookupJoin, temporalJoin } from './temporal-join.js';
 import type { BackendKind, GenRecord, GenStream } from './join-support.case.js';
-import { backendFactory, drive, genStream } from './join-support.case.js';
+import { drive, genRecordJoinHarness, genStream, runJoinHarness } from './join-support.case.js';
 
 interface Order {
   id: string;
@@ -135,34 +135,25 @@ function versionedLookup(records: readonly GenRecord[], outer: boolean): string[
 const isDeleteRec = (c: GenRecord) => c.id % 5 === 0;
 
 async function runTemporal(s: GenStream, kind: BackendKind, outer: boolean, restore: boolean): Promise<string[]> {
-  const b = backendFactory(kind);
   const results: string[] = [];
-  const make = (snap?: HarnessSnapshot) =>
-    new OperatorHarness<string>(
-      new TemporalJoinOperator<GenRecord, GenRecord, string, number>({
-        isDelete: isDeleteRec,
-        leftOuter: outer,
-        fn: (e, row, ctx, out) => out.collect(`${e.id}=${row ? row.id : 'null'}`),
-      }),
-      { keySelectors: [(r) => (r as GenRecord).key, (r) => (r as GenRecord).key], stateBackend: b.factory, ...(snap ? { restore: snap } : {}) },
-    );
-  const harvest = (h: OperatorHarness<string>) => h.output().forEach((e) => results.push(`${e.value}@${e.timestamp}`));
-  try {
-    const last = await drive(s, () => make(), async (i, h) => {
-      if (!restore || i !== s.restoreAfter) return h;
-      const snap = h.snapshot();
-      harvest(h);
-      await h.close();
-      return make(snap);
-    });
-    last.finish();
-    harvest(last);
-    assert.equal(last.metrics[JOIN_LATE_RECORDS_DROPPED], undefined);
-    assert.deepEqual(last.timerCount(), { event: 0, processing: 0 });
-    await last.close();
-  } finally {
-    b.cleanup();
-  }
+  await runJoinHarness(
+    s,
+    kind,
+    restore,
+    (factory, snap?: HarnessSnapshot) =>
+      genRecordJoinHarness(
+        new TemporalJoinOperator<GenRecord, GenRecord, string, number>({
+          isDelete: isDeleteRec,
+          leftOuter: outer,
+          fn: (e, row, ctx, out) => out.collect(`${e.id}=${row ? row.id : 'null'}`),
+        }),
+        factory,
+        snap,
+      ),
+    (h) => h,
+    (e) => results.push(`${e.value}@${e.timestamp}`),
+    true,
+  );
   return results.sort();
 }
 

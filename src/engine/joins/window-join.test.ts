@@ -11,10 +11,11 @@ import { boundedOutOfOrderness } from '../time/watermark-strategy.js';
 import { EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows } from '../windowing/assigners.js';
 import type { TimeWindow } from '../windowing/window.js';
 import type { WindowAssigner } from '../windowing/window-assigner.js';
+import type { StateBackendFactory } from '../api/state-backend.js';
 import type { CoGroupFunction, TaggedUnion } from './window-join.js';
 import { coGroupWindowOperator, innerJoinCoGroup, taggedKeySelector, windowCoGroup, windowJoin } from './window-join.js';
 import type { BackendKind, GenRecord, GenStream } from './join-support.case.js';
-import { backendFactory, drive, genStream } from './join-support.case.js';
+import { genStream, runJoinHarness } from './join-support.case.js';
 
 interface Ev {
   k: string;
@@ -180,30 +181,14 @@ class TaggingDriver {
 }
 
 async function runWindowJoin(s: GenStream, a: Assigned, kind: BackendKind, restore: boolean): Promise<string[]> {
-  const b = backendFactory(kind);
   const results: string[] = [];
   const fn = innerJoinCoGroup<GenRecord, GenRecord, string, number, TimeWindow>((l, r, out) => out.collect(`${l.id}+${r.id}`));
-  const make = (snap?: HarnessSnapshot) => {
+  const make = (factory: StateBackendFactory, snap?: HarnessSnapshot) => {
     const op = coGroupWindowOperator<GenRecord, GenRecord, string, number, TimeWindow>({ assigner: a.assigner as unknown as WindowAssigner<TaggedUnion<GenRecord, GenRecord>, TimeWindow>, fn });
     const key = taggedKeySelector((x: GenRecord) => x.key, (x: GenRecord) => x.key);
-    return new TaggingDriver(new OperatorHarness<string>(op, { keySelectors: [(t) => key(t as TaggedUnion<GenRecord, GenRecord>)], stateBackend: b.factory, ...(snap ? { restore: snap } : {}) }));
+    return new TaggingDriver(new OperatorHarness<string>(op, { keySelectors: [(t) => key(t as TaggedUnion<GenRecord, GenRecord>)], stateBackend: factory, ...(snap ? { restore: snap } : {}) }));
   };
-  const harvest = (d: TaggingDriver) => d.h.output().forEach((e) => results.push(`${e.value}@${e.timestamp}`));
-  try {
-    const last = await drive(s, () => make(), async (i, d) => {
-      if (!restore || i !== s.restoreAfter) return d;
-      const snap = d.h.snapshot();
-      harvest(d);
-      await d.h.close();
-      return make(snap);
-    });
-    last.h.finish();
-    harvest(last);
-    assert.equal(last.h.metrics['numLateRecordsDropped'], undefined);
-    await last.h.close();
-  } finally {
-    b.cleanup();
-  }
+  await runJoinHarness(s, kind, restore, make, (d) => d.h, (e) => results.push(`${e.value}@${e.timestamp}`), false);
   return results.sort();
 }
 

@@ -10,7 +10,7 @@
 // May import: errors, engine/api, engine/windowing, joins/.
 import { SluiceError } from '../../errors.js';
 import type { Collector } from '../api/functions.js';
-import type { DataStream } from '../api/data-stream.js';
+import type { DataStream, StreamKeySelector } from '../api/data-stream.js';
 import type { Duration } from '../api/duration.js';
 import { toMillis } from '../api/duration.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -140,8 +140,8 @@ export class WindowJoinWhere<L, R, K, M extends Mode> {
     readonly left: DataStream<L>,
     readonly right: DataStream<R>,
     readonly mode: M,
-    readonly leftKey: (v: L) => K,
-    readonly rightKey: (v: R) => K,
+    readonly leftKey: StreamKeySelector<L, K>,
+    readonly rightKey: StreamKeySelector<R, K>,
   ) {}
 
   window<W extends Window>(assigner: WindowAssigner<TaggedUnion<L, R>, W>): M extends 'join' ? JoinWindowed<L, R, K, W> : CoGroupWindowed<L, R, K, W> {

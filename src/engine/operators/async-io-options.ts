@@ -30,10 +30,12 @@ export interface AsyncRetryOptions<IN, OUT> {
   /** Attempts in all, the first included (1 = no retry). */
   readonly maxAttempts: number;
   readonly backoff?: BackoffOptions;
+  // The callbacks are declared as methods: their parameters are then checked bivariantly,
+  // which keeps DataStream<T> covariant in T (a DataStream<Foo> is a DataStream<unknown>).
   /** Which rejections are retried (default: all). */
-  readonly ifError?: (error: unknown, input: IN) => boolean;
+  ifError?(error: unknown, input: IN): boolean;
   /** Retry also when a result satisfies this (e.g. an empty answer from an eventually consistent store). */
-  readonly ifResult?: (results: readonly OUT[], input: IN) => boolean;
+  ifResult?(results: readonly OUT[], input: IN): boolean;
 }
 
 /** An element the function could not serve, sent to the `errors` side output when one is configured. */
@@ -55,7 +57,10 @@ export const realTimers: AsyncTimers = {
   clear: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-export type TimeoutHandler<IN, OUT> = 'fail' | 'drop' | ((input: IN) => OUT | readonly OUT[] | 'drop');
+/** A fallback for a timed-out element; its parameter is bivariant (method-style), as the retry callbacks'. */
+export type TimeoutFallback<IN, OUT> = { fallback(input: IN): OUT | readonly OUT[] | 'drop' }['fallback'];
+
+export type TimeoutHandler<IN, OUT> = 'fail' | 'drop' | TimeoutFallback<IN, OUT>;
 
 export interface AsyncIoOptions<IN, OUT> {
   /** true (default): results in input order; false: as they complete, but never across a watermark. */

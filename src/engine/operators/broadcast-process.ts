@@ -5,17 +5,18 @@
 // May import: operators/, api/, state/types.ts.
 import type {
   BroadcastContext,
+  Collector,
   BroadcastProcessFunction,
   BroadcastState,
   KeyedBroadcastProcessFunction,
   KeyedReadOnlyBroadcastContext,
 } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
-import type { MapStateDescriptor, OperatorListState, StateKey } from '../state/types.js';
-import type { Triggerable } from '../time/timer-service.js';
+import type { MapStateDescriptor, OperatorListState } from '../state/types.js';
 import type { OperatorContext } from './operator.js';
 import { BaseOperator, TimestampedCollector, perSubtaskCopy } from './base-operator.js';
-import { KeyedFunctionContext } from './keyed-function-context.js';
+import type { KeyedFunctionContext } from './keyed-function-context.js';
+import { KeyedFunctionOperator } from './keyed-function-operator.js';
 import { SluiceError } from '../../errors.js';
 
 class MapBroadcastState<K, V> implements BroadcastState<K, V> {
@@ -78,29 +79,53 @@ class BroadcastStates {
   }
 }
 
-interface SideSwitch {
-  timestamp: number;
-}
+/**
+ * The broadcast input of both operators: its state, the loop that may write it, and the
+ * context both inputs' functions see (reused; `timestamp` is the current record's).
+ */
+class BroadcastSide implements BroadcastContext {
+  readonly states = new BroadcastStates();
+  timestamp = 0;
+  private op!: OperatorContext<unknown>;
 
-function makeBroadcastContext(ctx: OperatorContext<unknown>, states: BroadcastStates, cur: SideSwitch): BroadcastContext {
-  return {
-    get timestamp() {
-      return cur.timestamp;
-    },
-    output<S>(tag: OutputTag<S>, value: S): void {
-      ctx.output.collectSide(tag, value, cur.timestamp);
-    },
-    currentWatermark: () => ctx.currentWatermark(),
-    currentProcessingTime: () => ctx.clock.now(),
-    getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => states.get(d),
-  };
+  open(ctx: OperatorContext<unknown>, descriptors: readonly MapStateDescriptor<unknown, unknown>[]): void {
+    this.op = ctx;
+    this.states.open(ctx, descriptors);
+  }
+
+  output<S>(tag: OutputTag<S>, value: S): void {
+    this.op.output.collectSide(tag, value, this.timestamp);
+  }
+  currentWatermark(): number {
+    return this.op.currentWatermark();
+  }
+  currentProcessingTime(): number {
+    return this.op.clock.now();
+  }
+  getBroadcastState<K, V>(d: MapStateDescriptor<K, V>): BroadcastState<K, V> {
+    return this.states.get(d);
+  }
+
+  /** Broadcast elements may write the broadcast state; it is synced into operator state after the batch. */
+  processBatch<B, O>(
+    values: readonly unknown[],
+    timestamps: readonly number[],
+    collector: TimestampedCollector<O>,
+    fn: { processBroadcastElement(value: B, ctx: BroadcastContext, out: Collector<O>): void },
+  ): void {
+    this.states.writable = true;
+    for (let i = 0; i < values.length; i++) {
+      this.timestamp = collector.timestamp = timestamps[i] as number;
+      fn.processBroadcastElement(values[i] as B, this, collector);
+    }
+    this.states.writable = false;
+    this.states.sync();
+  }
 }
 
 export class BroadcastProcessOperator<I, B, O> extends BaseOperator<O> {
-  private readonly states = new BroadcastStates();
-  private bctx!: BroadcastContext;
+  private readonly side = new BroadcastSide();
   private collector!: TimestampedCollector<O>;
-  private readonly cur: SideSwitch = { timestamp: 0 };
 
   private readonly fn: BroadcastProcessFunction<I, B, O>;
   constructor(
@@ -112,84 +137,57 @@ export class BroadcastProcessOperator<I, B, O> extends BaseOperator<O> {
   }
   override open(ctx: OperatorContext<O>): void {
     super.open(ctx);
-    this.states.open(ctx as OperatorContext<unknown>, this.descriptors);
-    this.bctx = makeBroadcastContext(ctx as OperatorContext<unknown>, this.states, this.cur);
+    this.side.open(ctx as OperatorContext<unknown>, this.descriptors);
     this.collector = new TimestampedCollector(ctx.output);
     this.fn.open?.({ subtaskIndex: ctx.subtaskIndex, parallelism: ctx.parallelism, operatorName: ctx.operatorName });
   }
   processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void {
-    this.states.writable = input === 1;
-    for (let i = 0; i < values.length; i++) {
-      this.cur.timestamp = this.collector.timestamp = timestamps[i] as number;
-      if (input === 0) this.fn.processElement(values[i] as I, this.bctx, this.collector);
-      else this.fn.processBroadcastElement(values[i] as B, this.bctx, this.collector);
+    const side = this.side;
+    if (input === 1) {
+      side.processBatch(values, timestamps, this.collector, this.fn);
+      return;
     }
-    this.states.writable = false;
-    if (input === 1) this.states.sync();
+    for (let i = 0; i < values.length; i++) {
+      side.timestamp = this.collector.timestamp = timestamps[i] as number;
+      this.fn.processElement(values[i] as I, side, this.collector);
+    }
   }
   close(): void {
     this.fn.close?.();
   }
 }
 
-export class KeyedBroadcastProcessOperator<K, I, B, O> extends BaseOperator<O> implements Triggerable<null> {
-  private readonly states = new BroadcastStates();
-  private fctx!: KeyedFunctionContext<K> & KeyedReadOnlyBroadcastContext<K>;
-  private bctx!: BroadcastContext;
-  private collector!: TimestampedCollector<O>;
-  private readonly cur: SideSwitch = { timestamp: 0 };
+type KeyedBroadcastFunctionContext<K> = KeyedFunctionContext<K> & KeyedReadOnlyBroadcastContext<K>;
 
-  private readonly fn: KeyedBroadcastProcessFunction<K, I, B, O>;
+export class KeyedBroadcastProcessOperator<K, I, B, O> extends KeyedFunctionOperator<
+  K,
+  O,
+  KeyedBroadcastProcessFunction<K, I, B, O>,
+  KeyedBroadcastFunctionContext<K>
+> {
+  private readonly side = new BroadcastSide();
+
   constructor(
     fn: KeyedBroadcastProcessFunction<K, I, B, O>,
     private readonly descriptors: readonly MapStateDescriptor<unknown, unknown>[],
   ) {
-    super();
-    this.fn = perSubtaskCopy(fn);
+    super(fn);
   }
   override open(ctx: OperatorContext<O>): void {
+    // Broadcast state is restored before the function's open() may read it.
+    this.side.open(ctx as OperatorContext<unknown>, this.descriptors);
     super.open(ctx);
-    this.states.open(ctx as OperatorContext<unknown>, this.descriptors);
-    const f = new KeyedFunctionContext<K>(ctx as OperatorContext<unknown>) as KeyedFunctionContext<K> & KeyedReadOnlyBroadcastContext<K>;
-    f.getBroadcastState = <BK, BV>(d: MapStateDescriptor<BK, BV>) => this.states.get(d);
-    f.timers = f.keyed.timerService<null>('user-timers', this);
-    this.fctx = f;
-    this.bctx = makeBroadcastContext(ctx as OperatorContext<unknown>, this.states, this.cur);
-    this.collector = new TimestampedCollector(ctx.output);
-    this.fn.open?.(f);
   }
-  processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void {
-    const keyed = this.fctx.keyed;
-    if (input === 1) {
-      this.states.writable = true;
-      for (let i = 0; i < values.length; i++) {
-        this.cur.timestamp = this.collector.timestamp = timestamps[i] as number;
-        this.fn.processBroadcastElement(values[i] as B, this.bctx, this.collector);
-      }
-      this.states.writable = false;
-      this.states.sync();
-      return;
-    }
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      keyed.setCurrentKey(keyed.keyOf(v, 0));
-      this.fctx.timestamp = this.collector.timestamp = timestamps[i] as number;
-      this.fn.processElement(v as I, this.fctx, this.collector);
-    }
+  protected override createContext(ctx: OperatorContext<unknown>): KeyedBroadcastFunctionContext<K> {
+    const f = super.createContext(ctx);
+    f.getBroadcastState = <BK, BV>(d: MapStateDescriptor<BK, BV>) => this.side.states.get(d);
+    return f;
   }
-  onEventTime(time: number, _key: StateKey): void {
-    this.fire(time, 'event');
+  override processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void {
+    if (input === 1) this.side.processBatch(values, timestamps, this.collector, this.fn);
+    else super.processBatch(values, timestamps, input);
   }
-  onProcessingTime(time: number, _key: StateKey): void {
-    this.fire(time, 'processing');
-  }
-  private fire(time: number, domain: 'event' | 'processing'): void {
-    if (!this.fn.onTimer) return;
-    this.fctx.timestamp = this.collector.timestamp = time;
-    this.fctx.timeDomain = domain;
-    this.fn.onTimer(time, this.fctx, this.collector);
-  }
-  close(): void {
-    this.fn.close?.();
+  protected processElement(value: unknown): void {
+    this.fn.processElement(value as I, this.fctx, this.collector);
   }
 }

@@ -4,34 +4,24 @@
 // May import: operators/operator.ts, api/, state/types.ts, time/.
 import type { KeyedRuntimeContext, OnTimerContext, TimerService } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
-import type {
-  AggregatingState,
-  AggregatingStateDescriptor,
-  ListState,
-  ListStateDescriptor,
-  MapState,
-  MapStateDescriptor,
-  ReducingState,
-  ReducingStateDescriptor,
-  ValueState,
-  ValueStateDescriptor,
-} from '../state/types.js';
 import type { InternalTimerService } from '../time/timer-service.js';
 import type { KeyedServices, OperatorContext } from './operator.js';
 import { SluiceError } from '../../errors.js';
-import { AggregatingStateProxy, ListStateProxy, MapStateProxy, ReducingStateProxy, ValueStateProxy } from './keyed-state-proxies.js';
+import { ProxiedStateAccess } from './keyed-state-proxies.js';
 
-export class KeyedFunctionContext<K> implements OnTimerContext<K>, TimerService, KeyedRuntimeContext {
+function keyedServicesOf(op: OperatorContext<unknown>): KeyedServices {
+  if (!op.keyed) throw new SluiceError('INVALID_ARGUMENT', `${op.operatorName}: keyed functions need a keyed stream (call keyBy first)`);
+  return op.keyed;
+}
+
+export class KeyedFunctionContext<K> extends ProxiedStateAccess implements OnTimerContext<K>, TimerService, KeyedRuntimeContext {
   timestamp = 0;
   timeDomain: 'event' | 'processing' = 'event';
-  readonly keyed: KeyedServices;
   timers!: InternalTimerService<null>;
 
   constructor(private readonly op: OperatorContext<unknown>) {
-    if (!op.keyed) throw new SluiceError('INVALID_ARGUMENT', `${op.operatorName}: keyed functions need a keyed stream (call keyBy first)`);
-    this.keyed = op.keyed;
+    super(keyedServicesOf(op));
   }
-
   get subtaskIndex(): number {
     return this.op.subtaskIndex;
   }
@@ -68,28 +58,5 @@ export class KeyedFunctionContext<K> implements OnTimerContext<K>, TimerService,
   }
   deleteProcessingTimeTimer(time: number): void {
     this.timers.deleteProcessingTimeTimer(null, time);
-  }
-
-  // Registered on this subtask's backend at once (so a wrong descriptor fails in open()),
-  // used through proxies that follow the running subtask.
-  getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
-    this.keyed.backend.getValueState(d);
-    return new ValueStateProxy(this.keyed.slot, d);
-  }
-  getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
-    this.keyed.backend.getListState(d);
-    return new ListStateProxy(this.keyed.slot, d);
-  }
-  getMapState<MK, V>(d: MapStateDescriptor<MK, V>): MapState<MK, V> {
-    this.keyed.backend.getMapState(d);
-    return new MapStateProxy(this.keyed.slot, d);
-  }
-  getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
-    this.keyed.backend.getReducingState(d);
-    return new ReducingStateProxy(this.keyed.slot, d);
-  }
-  getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    this.keyed.backend.getAggregatingState(d);
-    return new AggregatingStateProxy(this.keyed.slot, d);
   }
 }

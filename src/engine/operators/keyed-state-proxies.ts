@@ -3,7 +3,7 @@
 // not be bound to one subtask's backend: these resolve the backend of the subtask currently
 // running the operator (the runtime sets `slot.current` on every entry) and cache the
 // backend's own handle, so the hot path costs one comparison.
-// May import: state/types.ts, operators/operator.ts.
+// May import: state/types.ts, operators/operator.ts, api/functions.ts (types).
 import type {
   AggregatingState,
   AggregatingStateDescriptor,
@@ -12,11 +12,14 @@ import type {
   ListStateDescriptor,
   MapState,
   MapStateDescriptor,
+  MergingState,
   ReducingState,
   ReducingStateDescriptor,
   ValueState,
   ValueStateDescriptor,
 } from '../state/types.js';
+import type { KeyedStateAccess } from '../api/functions.js';
+import type { KeyedServices } from './operator.js';
 
 export interface BackendSlot {
   current: KeyedStateBackend;
@@ -114,26 +117,11 @@ export class MapStateProxy<K, V> implements MapState<K, V> {
   }
 }
 
-export class ReducingStateProxy<T> implements ReducingState<T> {
-  private readonly r: Resolver<ReducingState<T>>;
-  constructor(slot: BackendSlot, d: ReducingStateDescriptor<T>) {
-    this.r = new Resolver(slot, (b) => b.getReducingState(d));
-  }
-  get(): T | undefined {
-    return this.r.get().get();
-  }
-  add(value: T): void {
-    this.r.get().add(value);
-  }
-  clear(): void {
-    this.r.get().clear();
-  }
-}
-
-export class AggregatingStateProxy<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
-  private readonly r: Resolver<AggregatingState<IN, OUT>>;
-  constructor(slot: BackendSlot, d: AggregatingStateDescriptor<IN, ACC, OUT>) {
-    this.r = new Resolver(slot, (b) => b.getAggregatingState(d));
+/** Reducing and aggregating state: both are merging state (get, add, clear). */
+class MergingStateProxy<IN, OUT> implements MergingState<IN, OUT> {
+  private readonly r: Resolver<MergingState<IN, OUT>>;
+  constructor(slot: BackendSlot, make: (b: KeyedStateBackend) => MergingState<IN, OUT>) {
+    this.r = new Resolver(slot, make);
   }
   get(): OUT | undefined {
     return this.r.get().get();
@@ -143,5 +131,35 @@ export class AggregatingStateProxy<IN, ACC, OUT> implements AggregatingState<IN,
   }
   clear(): void {
     this.r.get().clear();
+  }
+}
+
+/**
+ * Keyed state access for user functions. Each getter registers the descriptor on this
+ * subtask's backend at once (so a wrong descriptor fails in open()) and returns a proxy that
+ * follows the running subtask.
+ */
+export class ProxiedStateAccess implements KeyedStateAccess {
+  constructor(readonly keyed: KeyedServices) {}
+
+  getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
+    this.keyed.backend.getValueState(d);
+    return new ValueStateProxy(this.keyed.slot, d);
+  }
+  getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
+    this.keyed.backend.getListState(d);
+    return new ListStateProxy(this.keyed.slot, d);
+  }
+  getMapState<MK, V>(d: MapStateDescriptor<MK, V>): MapState<MK, V> {
+    this.keyed.backend.getMapState(d);
+    return new MapStateProxy(this.keyed.slot, d);
+  }
+  getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
+    this.keyed.backend.getReducingState(d);
+    return new MergingStateProxy(this.keyed.slot, (b) => b.getReducingState(d));
+  }
+  getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
+    this.keyed.backend.getAggregatingState(d);
+    return new MergingStateProxy(this.keyed.slot, (b) => b.getAggregatingState(d));
   }
 }

@@ -42,20 +42,52 @@ function checkTimestamp(timestamp: number): void {
   }
 }
 
-abstract class TumblingWindows<T> implements WindowAssigner<T, TimeWindow> {
+/**
+ * What the time-window assigners share: an element's time is its event timestamp or, for
+ * processing-time windows, the clock when it is seen; the default trigger fires in the same
+ * domain; windows rebuild from their ids.
+ */
+abstract class TimeWindowAssigner<T> implements WindowAssigner<T, TimeWindow> {
+  protected constructor(private readonly eventTime: boolean) {}
+
+  /** The windows of `element` at `time` (validated here). */
+  protected abstract assignAt(element: T, time: number): readonly TimeWindow[];
+
+  assignWindows(element: T, timestamp: number, ctx?: WindowAssignerContext): readonly TimeWindow[] {
+    if (this.eventTime) return this.assignAt(element, timestamp);
+    if (ctx === undefined) throw new SluiceError('INVALID_ARGUMENT', 'processing-time windows need the assigner context (the clock)');
+    return this.assignAt(element, ctx.currentProcessingTime());
+  }
+
+  defaultTrigger(): Trigger<T, TimeWindow> {
+    return this.eventTime ? new EventTimeTrigger<T>() : new ProcessingTimeTrigger<T>();
+  }
+
+  isEventTime(): boolean {
+    return this.eventTime;
+  }
+
+  windowFromId(id: string): TimeWindow {
+    return TimeWindow.fromId(id);
+  }
+}
+
+abstract class TumblingWindows<T> extends TimeWindowAssigner<T> {
   // One-slot cache: consecutive records mostly fall into the same window, so most calls
   // return the same array without allocating.
   private last: TimeWindow[] = [];
 
   protected constructor(
+    eventTime: boolean,
     readonly size: number,
     readonly offset: number,
   ) {
+    super(eventTime);
     checkPositive('tumbling window size', size);
     checkOffset(offset, size);
   }
 
-  protected assignAt(timestamp: number): readonly TimeWindow[] {
+  protected assignAt(_element: T, timestamp: number): readonly TimeWindow[] {
     checkTimestamp(timestamp);
     const start = windowStartWithOffset(timestamp, this.offset, this.size);
     const cached = this.last[0];
@@ -63,54 +95,30 @@ abstract class TumblingWindows<T> implements WindowAssigner<T, TimeWindow> {
     this.last = [new TimeWindow(start, start + this.size)];
     return this.last;
   }
-
-  abstract assignWindows(element: T, timestamp: number, ctx: WindowAssignerContext): readonly TimeWindow[];
-  abstract defaultTrigger(): Trigger<T, TimeWindow>;
-  abstract isEventTime(): boolean;
-
-  windowFromId(id: string): TimeWindow {
-    return TimeWindow.fromId(id);
-  }
 }
 
 /** Fixed-size, non-overlapping event-time windows: [k*size + offset, (k+1)*size + offset). */
 export class TumblingEventTimeWindows<T = unknown> extends TumblingWindows<T> {
   static of<T = unknown>(size: Duration, offset: Duration = 0): TumblingEventTimeWindows<T> {
-    return new TumblingEventTimeWindows<T>(positiveMillis('tumbling window size', size), offsetMillis(offset));
-  }
-  assignWindows(_e: T, timestamp: number, _ctx?: WindowAssignerContext): readonly TimeWindow[] {
-    return this.assignAt(timestamp);
-  }
-  defaultTrigger(): Trigger<T, TimeWindow> {
-    return new EventTimeTrigger<T>();
-  }
-  isEventTime(): boolean {
-    return true;
+    return new TumblingEventTimeWindows<T>(true, positiveMillis('tumbling window size', size), offsetMillis(offset));
   }
 }
 
 /** Tumbling windows over the processing-time clock at the moment each record is seen. */
 export class TumblingProcessingTimeWindows<T = unknown> extends TumblingWindows<T> {
   static of<T = unknown>(size: Duration, offset: Duration = 0): TumblingProcessingTimeWindows<T> {
-    return new TumblingProcessingTimeWindows<T>(positiveMillis('tumbling window size', size), offsetMillis(offset));
-  }
-  assignWindows(_e: T, _ts: number, ctx: WindowAssignerContext): readonly TimeWindow[] {
-    return this.assignAt(ctx.currentProcessingTime());
-  }
-  defaultTrigger(): Trigger<T, TimeWindow> {
-    return new ProcessingTimeTrigger<T>();
-  }
-  isEventTime(): boolean {
-    return false;
+    return new TumblingProcessingTimeWindows<T>(false, positiveMillis('tumbling window size', size), offsetMillis(offset));
   }
 }
 
-abstract class SlidingWindows<T> implements WindowAssigner<T, TimeWindow> {
+abstract class SlidingWindows<T> extends TimeWindowAssigner<T> {
   protected constructor(
+    eventTime: boolean,
     readonly size: number,
     readonly slide: number,
     readonly offset: number,
   ) {
+    super(eventTime);
     checkPositive('sliding window size', size);
     checkPositive('sliding window slide', slide);
     checkOffset(offset, slide);
@@ -122,7 +130,7 @@ abstract class SlidingWindows<T> implements WindowAssigner<T, TimeWindow> {
   private last: TimeWindow[] = [];
 
   /** Every window containing `timestamp`, latest start first (size/slide of them, rounded up). */
-  protected assignAt(timestamp: number): readonly TimeWindow[] {
+  protected assignAt(_element: T, timestamp: number): readonly TimeWindow[] {
     checkTimestamp(timestamp);
     const lastStart = windowStartWithOffset(timestamp, this.offset, this.slide);
     // Starts lastStart - k*slide for k = 0.. while start > timestamp - size.
@@ -144,54 +152,32 @@ abstract class SlidingWindows<T> implements WindowAssigner<T, TimeWindow> {
     for (let i = 0; i < c.length; i++) if ((c[i] as TimeWindow).start === start) return c[i];
     return undefined;
   }
-
-  abstract assignWindows(element: T, timestamp: number, ctx: WindowAssignerContext): readonly TimeWindow[];
-  abstract defaultTrigger(): Trigger<T, TimeWindow>;
-  abstract isEventTime(): boolean;
-
-  windowFromId(id: string): TimeWindow {
-    return TimeWindow.fromId(id);
-  }
 }
 
 /** Windows of `size` starting every `slide`; an element belongs to ceil(size/slide) of them. */
 export class SlidingEventTimeWindows<T = unknown> extends SlidingWindows<T> {
   static of<T = unknown>(size: Duration, slide: Duration, offset: Duration = 0): SlidingEventTimeWindows<T> {
-    return new SlidingEventTimeWindows<T>(positiveMillis('sliding window size', size), positiveMillis('sliding window slide', slide), offsetMillis(offset));
-  }
-  assignWindows(_e: T, timestamp: number, _ctx?: WindowAssignerContext): readonly TimeWindow[] {
-    return this.assignAt(timestamp);
-  }
-  defaultTrigger(): Trigger<T, TimeWindow> {
-    return new EventTimeTrigger<T>();
-  }
-  isEventTime(): boolean {
-    return true;
+    return new SlidingEventTimeWindows<T>(true, positiveMillis('sliding window size', size), positiveMillis('sliding window slide', slide), offsetMillis(offset));
   }
 }
 
 export class SlidingProcessingTimeWindows<T = unknown> extends SlidingWindows<T> {
   static of<T = unknown>(size: Duration, slide: Duration, offset: Duration = 0): SlidingProcessingTimeWindows<T> {
-    return new SlidingProcessingTimeWindows<T>(positiveMillis('sliding window size', size), positiveMillis('sliding window slide', slide), offsetMillis(offset));
-  }
-  assignWindows(_e: T, _ts: number, ctx: WindowAssignerContext): readonly TimeWindow[] {
-    return this.assignAt(ctx.currentProcessingTime());
-  }
-  defaultTrigger(): Trigger<T, TimeWindow> {
-    return new ProcessingTimeTrigger<T>();
-  }
-  isEventTime(): boolean {
-    return false;
+    return new SlidingProcessingTimeWindows<T>(false, positiveMillis('sliding window size', size), positiveMillis('sliding window slide', slide), offsetMillis(offset));
   }
 }
 
 /** Gap of a session: a constant or computed per element (Flink's dynamic gap). */
 export type SessionGap<T> = number | ((element: T) => number);
 
-abstract class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow> {
+abstract class SessionWindows<T> extends TimeWindowAssigner<T> implements MergingWindowAssigner<T, TimeWindow> {
   readonly merging = true as const;
 
-  protected constructor(private readonly gap: SessionGap<T>) {
+  protected constructor(
+    eventTime: boolean,
+    private readonly gap: SessionGap<T>,
+  ) {
+    super(eventTime);
     if (typeof gap === 'number') checkPositive('session gap', gap);
   }
 
@@ -222,14 +208,6 @@ abstract class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow>
     }
     flush();
   }
-
-  abstract assignWindows(element: T, timestamp: number, ctx: WindowAssignerContext): readonly TimeWindow[];
-  abstract defaultTrigger(): Trigger<T, TimeWindow>;
-  abstract isEventTime(): boolean;
-
-  windowFromId(id: string): TimeWindow {
-    return TimeWindow.fromId(id);
-  }
 }
 
 /**
@@ -238,37 +216,19 @@ abstract class SessionWindows<T> implements MergingWindowAssigner<T, TimeWindow>
  */
 export class EventTimeSessionWindows<T = unknown> extends SessionWindows<T> {
   static withGap<T = unknown>(gap: Duration): EventTimeSessionWindows<T> {
-    return new EventTimeSessionWindows<T>(positiveMillis('session gap', gap));
+    return new EventTimeSessionWindows<T>(true, positiveMillis('session gap', gap));
   }
   static withDynamicGap<T>(gap: (element: T) => number): EventTimeSessionWindows<T> {
-    return new EventTimeSessionWindows<T>(gap);
-  }
-  assignWindows(e: T, timestamp: number, _ctx?: WindowAssignerContext): readonly TimeWindow[] {
-    return this.assignAt(e, timestamp);
-  }
-  defaultTrigger(): Trigger<T, TimeWindow> {
-    return new EventTimeTrigger<T>();
-  }
-  isEventTime(): boolean {
-    return true;
+    return new EventTimeSessionWindows<T>(true, gap);
   }
 }
 
 export class ProcessingTimeSessionWindows<T = unknown> extends SessionWindows<T> {
   static withGap<T = unknown>(gap: Duration): ProcessingTimeSessionWindows<T> {
-    return new ProcessingTimeSessionWindows<T>(positiveMillis('session gap', gap));
+    return new ProcessingTimeSessionWindows<T>(false, positiveMillis('session gap', gap));
   }
   static withDynamicGap<T>(gap: (element: T) => number): ProcessingTimeSessionWindows<T> {
-    return new ProcessingTimeSessionWindows<T>(gap);
-  }
-  assignWindows(e: T, _ts: number, ctx: WindowAssignerContext): readonly TimeWindow[] {
-    return this.assignAt(e, ctx.currentProcessingTime());
-  }
-  defaultTrigger(): Trigger<T, TimeWindow> {
-    return new ProcessingTimeTrigger<T>();
-  }
-  isEventTime(): boolean {
-    return false;
+    return new ProcessingTimeSessionWindows<T>(false, gap);
   }
 }
 

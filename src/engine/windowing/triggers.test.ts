@@ -161,6 +161,65 @@ test('EarlyFiringEventTimeTrigger: early results on processing time, final on th
   assert.equal(ctx.procTimers.size, 0);
 });
 
+test('EarlyFiringEventTimeTrigger onlyOnChange: an early firing only after new elements, at most one per interval', () => {
+  const t = EarlyFiringEventTimeTrigger.of('1s', { onlyOnChange: true });
+  const w = new TimeWindow(0, 60_000);
+  const ctx = new FakeContext();
+  ctx.window = w.id;
+  ctx.now = 500;
+  assert.equal(t.onElement('a', 10, w, ctx), TriggerResult.CONTINUE);
+  assert.equal(t.onElement('b', 11, w, ctx), TriggerResult.CONTINUE);
+  assert.deepEqual([...ctx.procTimers], [`${w.id}@1000`], 'one pending firing for both elements');
+  ctx.procTimers.delete(`${w.id}@1000`);
+  assert.equal(t.onProcessingTime(1000, w, ctx), TriggerResult.FIRE);
+  // Nothing new since that firing: no timer, and a stray timer does not fire.
+  assert.equal(ctx.procTimers.size, 0);
+  assert.equal(t.onProcessingTime(2000, w, ctx), TriggerResult.CONTINUE);
+  ctx.now = 3_250;
+  assert.equal(t.onElement('c', 12, w, ctx), TriggerResult.CONTINUE);
+  assert.ok(ctx.procTimers.has(`${w.id}@4000`), 'the next element schedules the next aligned firing');
+  ctx.procTimers.delete(`${w.id}@4000`);
+  assert.equal(t.onProcessingTime(4000, w, ctx), TriggerResult.FIRE);
+  // A pending firing is dropped by the final result; late elements fire at once.
+  ctx.now = 4_100;
+  t.onElement('d', 13, w, ctx);
+  assert.equal(ctx.procTimers.size, 1);
+  assert.equal(t.onEventTime(59_999, w, ctx), TriggerResult.FIRE);
+  ctx.watermark = 59_999;
+  assert.equal(ctx.procTimers.size, 0);
+  assert.equal(t.onProcessingTime(5000, w, ctx), TriggerResult.CONTINUE);
+  assert.equal(t.onElement('late', 5, w, ctx), TriggerResult.FIRE);
+  assert.equal(ctx.procTimers.size, 0);
+  t.clear(w, ctx);
+  assert.equal(ctx.state.size, 0);
+  assert.equal(ctx.eventTimers.size, 0);
+});
+
+test('EarlyFiringEventTimeTrigger onlyOnChange: merged sessions keep the earliest pending firing', () => {
+  const t = EarlyFiringEventTimeTrigger.of(1000, { onlyOnChange: true });
+  const a = new TimeWindow(0, 100);
+  const b = new TimeWindow(50, 200);
+  const ctx = new FakeContext();
+  ctx.now = 1_500;
+  ctx.window = a.id;
+  t.onElement('x', 0, a, ctx);
+  ctx.now = 2_500;
+  ctx.window = b.id;
+  t.onElement('y', 50, b, ctx);
+  const merged = a.cover(b);
+  ctx.window = merged.id;
+  ctx.mergedFrom = [a.id, b.id];
+  t.onMerge(merged, ctx);
+  assert.ok(ctx.procTimers.has(`${merged.id}@2000`));
+  assert.ok(ctx.eventTimers.has(`${merged.id}@${merged.maxTimestamp()}`));
+  assert.equal(t.onProcessingTime(3000, merged, ctx), TriggerResult.CONTINUE, 'not the pending firing');
+  assert.equal(t.onProcessingTime(2000, merged, ctx), TriggerResult.FIRE);
+});
+
+test('EarlyFiringEventTimeTrigger rejects a non-positive interval', () => {
+  assert.throws(() => EarlyFiringEventTimeTrigger.of(0, { onlyOnChange: true }), (e) => isSluiceError(e) && e.code === 'INVALID_ARGUMENT');
+});
+
 test('ContinuousEventTimeTrigger fires as the watermark crosses interval boundaries', () => {
   const t = ContinuousEventTimeTrigger.of(10);
   const w = new TimeWindow(0, 30);

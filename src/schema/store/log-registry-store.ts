@@ -33,7 +33,7 @@ export class LogRegistryStore implements RegistryStore {
       if (options.dataDir === undefined) throw new SluiceError('INVALID_ARGUMENT', 'LogRegistryStore needs a log or a dataDir');
       log = await Log.open({ dataDir: options.dataDir });
     }
-    if (!log.hasTopic(topic)) await log.createTopic(topic, 1, { cleanupPolicy: 'compact', maxMessageBytes: 16 * 1024 * 1024 });
+    await log.createTopic(topic, 1, { cleanupPolicy: 'compact', maxMessageBytes: 16 * 1024 * 1024 }, { ifAbsent: true });
     return new LogRegistryStore(log, topic, owns);
   }
 
