@@ -23,11 +23,11 @@ export interface JobHandle {
   metrics(): Record<string, number>;
   /**
    * Per operator subtask: records in/out, busy / backpressured / idle ms, watermark; source
-   * positions; sink in-flight waits; checkpoint history (see runtime/job-status.ts). With
-   * worker threads only the job state and counters are known here (subtasks is empty).
+   * positions; sink in-flight waits; checkpoint history (see runtime/job-status.ts). On worker
+   * threads the subtasks are the workers' latest reports (sent every 500 ms and at the end).
    */
   status(): JobStatus;
-  /** Calls `listener` after each checkpoint completes or fails (single-thread runtime); returns the unsubscribe. */
+  /** Calls `listener` after each checkpoint completes or fails (both runtimes); returns the unsubscribe. */
   onCheckpoint(listener: CheckpointListener): () => void;
 }
 
@@ -62,12 +62,6 @@ export class Pipeline {
     const done = runner.run();
     // The caller may only await stop(); keep an unobserved failure from crashing the process.
     done.catch(() => undefined);
-    const startedAt = Date.now();
-    let ended: JobStatus['state'] = 'running';
-    done.then(
-      () => (ended = 'finished'),
-      () => (ended = 'failed'),
-    );
     return {
       done,
       stop: (o) => {
@@ -76,11 +70,8 @@ export class Pipeline {
       },
       savepoint: () => runner.triggerSavepoint(),
       metrics: () => ({ ...runner.metrics }),
-      status: () =>
-        runner instanceof JobRunner
-          ? runner.status()
-          : { jobName: this.name, state: ended, startedAt, uptimeMs: Date.now() - startedAt, subtasks: [], waitingForInputMs: 0, checkpoints: { completed: runner.metrics['checkpoints-completed'] ?? 0, failed: 0, inProgress: null, history: [] } },
-      onCheckpoint: (listener) => (runner instanceof JobRunner ? runner.onCheckpoint(listener) : () => undefined),
+      status: () => runner.status(),
+      onCheckpoint: (listener) => runner.onCheckpoint(listener),
     };
   }
 

@@ -154,6 +154,13 @@ export class JobRunner {
     return { jobName: this.jobName, checkpoints: this.completed, restoredFrom: this.restoredFrom, metrics: { ...this.metrics }, savepoint: savepointPath };
   }
 
+  /** @internal the worker runtime builds and loops itself: it marks the start here, so status() measures uptime and idle time. */
+  markRunning(): void {
+    this.state = 'running';
+    this.startedAt = Date.now();
+    this.startedPerf = performance.now();
+  }
+
   /** @internal */
   async loadRestore(): Promise<CheckpointData | undefined> {
     if (this.runOptions.fromSavepoint) {
@@ -423,14 +430,21 @@ export class JobRunner {
    * between batches except inside async boundaries, which write their in-flight elements into
    * their operator state first (re-issued on restore).
    */
-  private async checkpoint(savepoint: boolean): Promise<string> {
-    if (!this.storage) throw new SluiceError('INVALID_CONFIG', 'checkpoints are not configured');
-    const id = this.checkpointId + 1;
+  private checkpoint(savepoint: boolean): Promise<string> {
+    return this.trackCheckpoint(this.checkpointId + 1, savepoint, () => this.takeCheckpoint(savepoint));
+  }
+
+  /**
+   * @internal Times checkpoint `id` taken by `take` (which returns its path), records the
+   * outcome in the history and tells the onCheckpoint listeners. The worker runtime's
+   * coordinator takes its checkpoints through this too, so both runtimes report alike.
+   */
+  async trackCheckpoint(id: number, savepoint: boolean, take: () => Promise<string>): Promise<string> {
     const triggeredAt = this.clock.now();
     const t0 = performance.now();
     this.checkpointInProgress = id;
     try {
-      const path = await this.takeCheckpoint(savepoint);
+      const path = await take();
       const durationMs = performance.now() - t0;
       let sizeBytes: number | null = null;
       try {

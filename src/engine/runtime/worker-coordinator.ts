@@ -6,6 +6,9 @@
 // A Log among the pipeline's resources stays on this thread (it cannot be shared): each worker
 // gets a port to it per Log resource, served here by serveLog, and its topic sources and sinks
 // use the proxy in its place.
+// Status: each worker reports its subtasks every STATS_INTERVAL_MS (and once at the end); the
+// checkpoints are timed and recorded here through the JobRunner's tracker, so status() and
+// onCheckpoint report the same things as on one thread.
 // May import: runtime/, checkpoint/, graph/, sources/topic-log.ts, sources/log-access.ts.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { StreamGraph } from '../graph/stream-graph.js';
@@ -15,6 +18,7 @@ import type { FromWorker, ToWorker, WorkerInit, WorkerSnapshot } from './worker-
 import type { CheckpointData } from '../checkpoint/checkpoint-data.js';
 import type { OperatorStateSnapshot } from '../state/types.js';
 import type { LogServer } from './worker-log-server.js';
+import type { CheckpointListener, JobStatus, SubtaskStatus } from './job-status.js';
 import { JobRunner } from './job-runner.js';
 import { serveLog } from './worker-log-server.js';
 import { isTopicLog, logAccessFrom } from '../sources/topic-log.js';
@@ -40,6 +44,11 @@ export class WorkerCoordinator {
   private savepointRequests: { resolve: (p: string) => void; reject: (e: unknown) => void }[] = [];
   private completed = 0;
   readonly metrics: Record<string, number> = {};
+  private state: JobStatus['state'] = 'created';
+  private startedAt = Date.now();
+  private startedPerf = performance.now();
+  /** The latest status report of each worker. */
+  private readonly stats = new Map<number, Extract<FromWorker, { t: 'stats' }>>();
 
   constructor(
     readonly graph: StreamGraph,
@@ -63,7 +72,47 @@ export class WorkerCoordinator {
     });
   }
 
+  /** As JobRunner.status(): the subtasks are the workers' latest reports (at most STATS_INTERVAL_MS old). */
+  status(): JobStatus {
+    const base = this.base.status();
+    const subtasks: SubtaskStatus[] = [];
+    let waiting = 0;
+    for (const s of this.stats.values()) {
+      subtasks.push(...s.subtasks);
+      waiting += s.waitingForInputMs;
+    }
+    subtasks.sort((a, b) => a.nodeId - b.nodeId || a.subtask - b.subtask);
+    return {
+      jobName: this.jobName,
+      state: this.state,
+      startedAt: this.startedAt,
+      uptimeMs: this.state === 'created' ? 0 : performance.now() - this.startedPerf,
+      subtasks,
+      // Each worker has its own loop: their mean, so it compares with the uptime as on one thread.
+      waitingForInputMs: this.stats.size === 0 ? 0 : waiting / this.stats.size,
+      checkpoints: { ...base.checkpoints, completed: this.completed },
+    };
+  }
+
+  onCheckpoint(listener: CheckpointListener): () => void {
+    return this.base.onCheckpoint(listener);
+  }
+
   async run(): Promise<JobResult> {
+    this.state = 'running';
+    this.startedAt = Date.now();
+    this.startedPerf = performance.now();
+    try {
+      const result = await this.runWorkers();
+      this.state = 'finished';
+      return result;
+    } catch (err) {
+      this.state = 'failed';
+      throw err;
+    }
+  }
+
+  private async runWorkers(): Promise<JobResult> {
     const restored = await this.base.loadRestore();
     const attempt = this.base.storage ? await this.base.storage.nextAttempt() : 0;
     this.spawn(restored, attempt);
@@ -172,6 +221,9 @@ export class WorkerCoordinator {
       case 'finished':
         this.finished.add(i);
         break;
+      case 'stats':
+        this.stats.set(i, m);
+        return;
       case 'done':
         this.done.set(i, m);
         for (const [k, v] of Object.entries(m.metrics)) this.metrics[k] = (this.metrics[k] ?? 0) + v;
@@ -215,7 +267,11 @@ export class WorkerCoordinator {
     }
   }
 
-  private async checkpoint(savepoint: boolean, halt = false): Promise<string> {
+  private checkpoint(savepoint: boolean, halt = false): Promise<string> {
+    return this.base.trackCheckpoint(this.base.checkpointId + 1, savepoint, () => this.takeCheckpoint(savepoint, halt));
+  }
+
+  private async takeCheckpoint(savepoint: boolean, halt: boolean): Promise<string> {
     const storage = this.base.storage;
     if (!storage) throw new SluiceError('INVALID_CONFIG', 'checkpoints are not configured');
     const id = ++this.base.checkpointId;

@@ -1,15 +1,20 @@
 // Messages of the worker-thread runtime. Between workers (one MessagePort per pair): data
 // batches, watermarks, idleness, barriers and end-of-channel per (node, channel), plus
 // credits that bound the batches in flight. Between the coordinator (main thread) and each
-// worker: checkpoint trigger/ack, commit, finished, stop, close and the final result.
+// worker: checkpoint trigger/ack, commit, finished, stop, close, the final result, and the
+// worker's status (its subtasks' counters, every STATS_INTERVAL_MS and once at the end).
 // Between each worker and the main thread, per Log resource: the log proxy's requests and
 // responses (LogRequest / LogResponse), one per batch read or written; record bytes cross as
 // transferred ArrayBuffers, not copies.
-// May import: checkpoint/, state/types.ts, time/, sources/log-access.ts (types).
+// May import: checkpoint/, state/types.ts, time/, sources/log-access.ts (types), runtime/job-status.ts (types).
 import type { KeyGroupSnapshot, OperatorStateSnapshot } from '../state/types.js';
 import type { TimerEntry } from '../time/timer-service.js';
 import type { CheckpointData } from '../checkpoint/checkpoint-data.js';
 import type { AbortedTransaction, Isolation, PartitionOffsets, TransactionMarker } from '../sources/log-access.js';
+import type { SubtaskStatus } from './job-status.js';
+
+/** How often a worker reports its subtasks' status to the coordinator (one message, never per record). */
+export const STATS_INTERVAL_MS = 500;
 
 export type PeerMessage =
   | { t: 'b'; n: number; i: number; c: number; v: readonly unknown[]; ts: readonly number[] }
@@ -37,6 +42,8 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'ack'; id: number; snapshot: WorkerSnapshot }
   | { t: 'finished' }
+  /** The worker's subtasks as status() reports them, and the ms its loop waited for input. */
+  | { t: 'stats'; subtasks: readonly SubtaskStatus[]; waitingForInputMs: number }
   | { t: 'done'; metrics: Record<string, number>; collected: Record<string, { values: unknown[]; timestamps: number[] }> }
   | { t: 'failed'; code: string; message: string };
 

@@ -12,6 +12,7 @@ import type { OperatorInstance } from './operator-instance.js';
 import type { SinkInstance } from './sink-instance.js';
 import type { FromWorker, PeerMessage, ToWorker, WorkerInit, WorkerSnapshot } from './worker-protocol.js';
 import { PeerLink, RemoteReceiver } from './remote-receiver.js';
+import { STATS_INTERVAL_MS } from './worker-protocol.js';
 import { SluiceError, toSluiceError } from '../../errors.js';
 
 const MAX_OUTSTANDING_BATCHES = 8;
@@ -40,6 +41,8 @@ export class WorkerSubtask {
   private heldCredits: PeerLink[] = [];
   private ctrlChain: Promise<void> = Promise.resolve();
   private expected = 0;
+  /** ms the loop waited for input with nothing to do (reported with the status). */
+  private waitingMs = 0;
 
   constructor(
     private readonly runner: JobRunner,
@@ -74,21 +77,32 @@ export class WorkerSubtask {
     for (const sk of r.sinks) sk.onPreCommitted = (s, b, c) => this.reportSink(s, b.id, c);
     for (const [, link] of this.links) link.port.on('message', (m: PeerMessage) => this.onPeer(link, m));
     this.ctrl.on('message', (m: ToWorker) => this.onCtrl(m));
+    r.markRunning();
+    const stats = setInterval(() => this.postStats(), STATS_INTERVAL_MS);
+    stats.unref();
     try {
       await this.loop();
       // A commit queued just before `stop` (stop-with-savepoint) completes before the sinks close.
       await this.ctrlChain;
       if (this.closeRequested) for (const sk of r.sinks) await sk.writer.finish?.();
       await r.closeAll(false);
+      clearInterval(stats);
+      this.postStats();
       this.post({ t: 'done', metrics: { ...r.metrics }, collected: this.collected() });
     } catch (err) {
       await r.closeAll(true).catch(() => undefined);
       const e = toSluiceError(err, 'JOB_FAILED');
       this.post({ t: 'failed', code: e.code, message: e.message });
     } finally {
+      clearInterval(stats);
       for (const [, link] of this.links) link.port.close();
       this.ctrl.close();
     }
+  }
+
+  /** This worker's subtasks, counted by the same instances as on one thread (per batch, never per record). */
+  private postStats(): void {
+    this.post({ t: 'stats', subtasks: this.runner.status().subtasks, waitingForInputMs: this.waitingMs });
   }
 
   /** Contents of collecting sinks (tests), shipped back to the coordinator's copies. */
@@ -282,7 +296,12 @@ export class WorkerSubtask {
         if (this.mail) resolve(undefined);
         else timer = setTimeout(() => resolve(undefined), r.pollTimeoutMs);
       });
+      const waitStart = performance.now();
       const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
+      // As on one thread: time blocked on a full async boundary is backpressure, not waiting.
+      const waited = performance.now() - waitStart;
+      if (!blocked) this.waitingMs += waited;
+      else for (const op of r.operators) if (op.isBackpressured()) op.blockingMs += waited;
       clearTimeout(timer);
       this.wakeFn = undefined;
       if (outcome && this.halted) polls.delete(outcome.src);
@@ -298,7 +317,11 @@ export class WorkerSubtask {
       const now = r.clock.now();
       for (const op of r.operators) op.advanceProcessingTime(now);
       for (const src of r.sources) src.checkIdleness();
-      for (const sk of r.sinks) await sk.drainTo(r.maxInFlight);
+      for (const sk of r.sinks) {
+        const before = sk.inFlightWaitMs;
+        await sk.drainTo(r.maxInFlight);
+        sk.blockingMs += sk.inFlightWaitMs - before;
+      }
       this.afterEvent();
     }
   }
