@@ -114,7 +114,7 @@ async function runChild(dataDir: string, ckDir: string, parallelism: number, kil
       if (s.includes('committed')) progressed = true;
     },
     afterLine: 'committed',
-    afterMs: kill ? Math.floor(Math.random() * 300) : undefined,
+    afterMs: kill ? Math.floor(Math.random() * 150) : undefined,
     guardMs: 50_000,
   });
   return { signal: r.signal, progressed };

@@ -232,6 +232,7 @@ export class JobRunner {
             restored: mine,
             restoredCheckpointId: restored?.id ?? 0,
             attempt: this.attempt,
+            maxParallelism: this.maxParallelism,
           });
           const inst = new SinkInstance(node.uid, s, writer, channelCount[node.id] as number);
           this.sinks.push(inst);
@@ -349,9 +350,7 @@ export class JobRunner {
       });
       const waitStart = performance.now();
       const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
-      const waited = performance.now() - waitStart;
-      if (!blocked) this.waitingMs += waited;
-      else for (const op of this.asyncOps) if (op.isBackpressured()) op.blockingMs += waited;
+      this.chargeWait(performance.now() - waitStart, blocked);
       clearTimeout(timer);
       this.wake = undefined;
       if (outcome) {
@@ -367,11 +366,7 @@ export class JobRunner {
       const now = this.clock.now();
       for (const op of this.operators) op.advanceProcessingTime(now);
       for (const src of this.sources) src.checkIdleness();
-      for (const sink of this.sinks) {
-        const before = sink.inFlightWaitMs;
-        await sink.drainTo(this.maxInFlight);
-        sink.blockingMs += sink.inFlightWaitMs - before;
-      }
+      await this.drainSinksToLimit();
       if (now >= nextCheckpoint) {
         await this.checkpoint(false);
         nextCheckpoint = this.clock.now() + this.intervalMs;
@@ -397,6 +392,24 @@ export class JobRunner {
     if (this.storage) await this.checkpoint(false);
     for (const sink of this.sinks) await sink.writer.finish?.();
     return undefined;
+  }
+
+  /**
+   * @internal Time a loop waited: for input, or (`blocked`) held back by a full async boundary,
+   * which then counts as that boundary's blocking time. Both runtimes' loops report it here.
+   */
+  chargeWait(waited: number, blocked: boolean): void {
+    if (!blocked) this.waitingMs += waited;
+    else for (const op of this.asyncOps) if (op.isBackpressured()) op.blockingMs += waited;
+  }
+
+  /** @internal Lets every sink get below its in-flight limit; the wait is that sink's blocking (backpressure) time. */
+  async drainSinksToLimit(): Promise<void> {
+    for (const sink of this.sinks) {
+      const before = sink.inFlightWaitMs;
+      await sink.drainTo(this.maxInFlight);
+      sink.blockingMs += sink.inFlightWaitMs - before;
+    }
   }
 
   /** @internal an async boundary's callback completed work: wake the loop to drain it. */

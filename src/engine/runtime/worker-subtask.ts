@@ -41,8 +41,6 @@ export class WorkerSubtask {
   private heldCredits: PeerLink[] = [];
   private ctrlChain: Promise<void> = Promise.resolve();
   private expected = 0;
-  /** ms the loop waited for input with nothing to do (reported with the status). */
-  private waitingMs = 0;
 
   constructor(
     private readonly runner: JobRunner,
@@ -102,7 +100,8 @@ export class WorkerSubtask {
 
   /** This worker's subtasks, counted by the same instances as on one thread (per batch, never per record). */
   private postStats(): void {
-    this.post({ t: 'stats', subtasks: this.runner.status().subtasks, waitingForInputMs: this.waitingMs });
+    const st = this.runner.status();
+    this.post({ t: 'stats', subtasks: st.subtasks, waitingForInputMs: st.waitingForInputMs });
   }
 
   /** Contents of collecting sinks (tests), shipped back to the coordinator's copies. */
@@ -298,10 +297,7 @@ export class WorkerSubtask {
       });
       const waitStart = performance.now();
       const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
-      // As on one thread: time blocked on a full async boundary is backpressure, not waiting.
-      const waited = performance.now() - waitStart;
-      if (!blocked) this.waitingMs += waited;
-      else for (const op of r.operators) if (op.isBackpressured()) op.blockingMs += waited;
+      r.chargeWait(performance.now() - waitStart, blocked);
       clearTimeout(timer);
       this.wakeFn = undefined;
       if (outcome && this.halted) polls.delete(outcome.src);
@@ -317,11 +313,7 @@ export class WorkerSubtask {
       const now = r.clock.now();
       for (const op of r.operators) op.advanceProcessingTime(now);
       for (const src of r.sources) src.checkIdleness();
-      for (const sk of r.sinks) {
-        const before = sk.inFlightWaitMs;
-        await sk.drainTo(r.maxInFlight);
-        sk.blockingMs += sk.inFlightWaitMs - before;
-      }
+      await r.drainSinksToLimit();
       this.afterEvent();
     }
   }

@@ -20,6 +20,11 @@ export interface SinkContext {
   readonly attempt: number;
   /** Id of the restored checkpoint, or 0. */
   readonly restoredCheckpointId: number;
+  /**
+   * The job's max parallelism (default 128): every parallelism an earlier attempt may have run
+   * at is below it, so a sink can find what subtasks that no longer exist left behind.
+   */
+  readonly maxParallelism?: number;
 }
 
 export interface SinkWriter<T> {

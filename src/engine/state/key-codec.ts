@@ -161,8 +161,9 @@ export function heapKeyOf(v: unknown): HeapKey {
     case 'string':
       return v.length > 0 && v.charCodeAt(0) === 1 ? '\u0001s' + v : v;
     case 'number':
-      // Map already treats -0 as 0 and NaN as NaN (SameValueZero).
-      return v;
+      // Map treats -0 as 0 already (SameValueZero); adding 0 turns -0 into 0 so the heap key
+      // also equals the key decoded from a checkpoint, which has no negative zero.
+      return v + 0;
     case 'bigint':
     case 'boolean':
     case 'undefined':

@@ -29,6 +29,7 @@ describe('key hashing', () => {
 
   it('equal keys hash equal, canonical encodings agree, distinct kinds differ', () => {
     assert.equal(keyHash(0), keyHash(-0));
+    assert.ok(Object.is(heapKeyOf(-0), 0), 'a heap key has no negative zero, as a decoded key has none');
     assert.equal(keyHash({ x: 1, y: { p: 1, q: 2 } }), keyHash({ y: { q: 2, p: 1 }, x: 1 }));
     assert.notEqual(keyHash(1), keyHash('1'));
     assert.notEqual(keyHash(1), keyHash(1n));
