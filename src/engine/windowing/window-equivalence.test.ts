@@ -158,6 +158,17 @@ for (const backend of BACKEND_KINDS) {
   });
 }
 
+/** The results of each key in their order, keys sorted. */
+function perKey(results: readonly WindowResult<string, number>[]): [string, WindowResult<string, number>[]][] {
+  const m = new Map<string, WindowResult<string, number>[]>();
+  for (const r of results) {
+    const list = m.get(r.key) ?? [];
+    list.push(r);
+    m.set(r.key, list);
+  }
+  return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
 // Property: a window operator snapshotted at any point and restored (on either backend)
 // produces, from there on, exactly what the uninterrupted operator produces. Sessions with
 // allowed lateness exercise every kind of state (merging sets, contents, fired flags, timers).
@@ -198,7 +209,10 @@ test('checkpoint and restore mid-stream changes no result (sessions, lateness, h
         if (s1.maxTs > Number.NEGATIVE_INFINITY) second.advanceWatermark(s1.maxTs - Math.floor(c.bound / 2) - 1);
         drive(second, c, cut, c.records.length, s1);
         second.advanceWatermark(Number.POSITIVE_INFINITY);
-        assert.deepEqual([...first.values(), ...second.values()], whole.values());
+        // Per key, the results and their order are the same; across keys, windows whose timers
+        // fire at the same time may come out in another order after a restore (timer order among
+        // keys at one timestamp is not part of the semantics, in Flink either).
+        assert.deepEqual(perKey([...first.values(), ...second.values()]), perKey(whole.values()));
         assert.equal(second.metrics.get('numLateRecordsDropped') ?? 0, (whole.metrics.get('numLateRecordsDropped') ?? 0) - (first.metrics.get('numLateRecordsDropped') ?? 0));
       } finally {
         await whole.close();
