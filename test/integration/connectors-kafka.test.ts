@@ -18,7 +18,7 @@ import { DLQ_HEADERS } from '../../src/engine/sources/dead-letters.js';
 import { runChildJob, type ChildRun } from './support/child-job.js';
 
 const JOB = new URL('./fixtures/connectors-kafka-job.ts', import.meta.url).pathname;
-// Enough work that 10 kills 0.3-1 s after start land while the job is still producing.
+// Enough work that 10 runs, each killed soon after its first checkpoint, cannot finish it.
 const RECORDS = 60000;
 const BAD = [17, 1234, 4321];
 let dir: string;
@@ -44,8 +44,10 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function runChild(ckDir: string, killAfterMs?: number): Promise<ChildRun> {
-  return runChildJob(JOB, [`127.0.0.1:${broker.port}`, ckDir, join(dir, 'job-data')], { afterMs: killAfterMs });
+/** Runs the job to its end, or (kill) kills it at a random moment after its first completed checkpoint. */
+function runChild(ckDir: string, kill = false): Promise<ChildRun> {
+  const args = [`127.0.0.1:${broker.port}`, ckDir, join(dir, 'job-data')];
+  return kill ? runChildJob(JOB, [...args, 'kill-point'], { on: 'kill-point' }) : runChildJob(JOB, args);
 }
 
 test('killed 10 times: a read_committed reader sees every result exactly once; bad records are dead letters', { timeout: 85_000 }, async () => {
@@ -53,7 +55,7 @@ test('killed 10 times: a read_committed reader sees every result exactly once; b
   let kills = 0;
   const progress: number[] = [];
   while (kills < 10) {
-    const r = await runChild(ckDir, 300 + Math.floor(Math.random() * 700));
+    const r = await runChild(ckDir, true);
     if (r.signal !== 'SIGKILL') break;
     kills++;
     progress.push(log.partition('out', 0).logEndOffset + log.partition('out', 1).logEndOffset);
