@@ -2,7 +2,8 @@
 // builds request frames with the project's generic codec and reads response frames back.
 import net from 'node:net';
 import { ByteWriter } from '../../src/codec/byte-writer.js';
-import { encodeToBuffer, isFlexible } from '../../src/broker/protocol/codec.js';
+import { decodeFromBuffer, encodeToBuffer, isFlexible } from '../../src/broker/protocol/codec.js';
+import assert from 'node:assert/strict';
 import { writeRequestHeader } from '../../src/broker/protocol/header.js';
 import type { MessageSchema } from '../../src/broker/protocol/schema.js';
 
@@ -93,4 +94,22 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+/**
+ * A request/response caller over one raw connection: sends `body` as `schema` at `version`
+ * with increasing correlation ids, checks the answer's id and decodes its body.
+ */
+export function caller(c: RawClient) {
+  let correlationId = 1;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return async (schema: MessageSchema, version: number, body: object): Promise<any> => {
+    const id = correlationId++;
+    c.send(requestFrame(schema, version, id, body));
+    const frame = await c.next(10_000);
+    assert.ok(frame, `no response to ${schema.name} v${version}`);
+    assert.equal(frame.readInt32BE(0), id);
+    const headerSize = isFlexible(schema, version) ? 5 : 4;
+    return decodeFromBuffer(schema, 'response', version, frame.subarray(headerSize));
+  };
 }

@@ -6,28 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker } from './broker-harness.js';
-import { RawClient, requestFrame } from './raw-client.js';
-import { decodeFromBuffer, isFlexible } from '../../src/broker/protocol/codec.js';
-import type { MessageSchema } from '../../src/broker/protocol/schema.js';
+import { RawClient, caller } from './raw-client.js';
 import * as M from '../../src/broker/protocol/messages.js';
 import { KafkaError as E } from '../../src/broker/protocol/error-codes.js';
 import { encodeBatch } from '../../src/codec/record-batch.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
-
-function caller(c: RawClient) {
-  let correlationId = 1;
-  return async (schema: MessageSchema, version: number, body: object): Promise<Any> => {
-    const id = correlationId++;
-    c.send(requestFrame(schema, version, id, body));
-    const frame = await c.next(10_000);
-    assert.ok(frame, `no response to ${schema.name} v${version}`);
-    assert.equal(frame.readInt32BE(0), id);
-    const headerSize = isFlexible(schema, version) ? 5 : 4;
-    return decodeFromBuffer(schema, 'response', version, frame.subarray(headerSize));
-  };
-}
 
 interface Producer {
   producerId: number;

@@ -72,6 +72,13 @@ export class ValueStateHandle<T> implements ValueState<T> {
   }
 }
 
+/** Removes and returns a single-cell state's stored value (MISSING when empty), for merging. */
+function takeSingle(s: CellStorage, m: StateMeta): unknown {
+  const v = readSingle(s, m, false);
+  if (v !== MISSING) s.removeCell(m);
+  return v;
+}
+
 export class ReducingStateHandle<T> implements ReducingState<T>, MergeableHandle {
   constructor(
     private readonly s: CellStorage,
@@ -94,9 +101,7 @@ export class ReducingStateHandle<T> implements ReducingState<T>, MergeableHandle
   }
 
   take(): unknown {
-    const v = readSingle(this.s, this.m, false);
-    if (v !== MISSING) this.s.removeCell(this.m);
-    return v;
+    return takeSingle(this.s, this.m);
   }
 
   mergeIn(taken: unknown): void {
@@ -129,9 +134,7 @@ export class AggregatingStateHandle<IN, ACC, OUT> implements AggregatingState<IN
   }
 
   take(): unknown {
-    const v = readSingle(this.s, this.m, false);
-    if (v !== MISSING) this.s.removeCell(this.m);
-    return v;
+    return takeSingle(this.s, this.m);
   }
 
   mergeIn(taken: unknown): void {
