@@ -29,13 +29,13 @@ export class KafkajsDriver implements Driver {
    * A producer per run: a kafkajs producer keeps refreshing metadata for every topic it has
    * produced to, and fails once one of them is deleted (as remove() does between runs).
    */
-  private async producer(): Promise<Producer> {
+  async producer(): Promise<Producer> {
     const producer = this.kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     return producer;
   }
 
-  private async create(topic: string): Promise<void> {
+  async create(topic: string): Promise<void> {
     await this.admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
   }
 

@@ -73,9 +73,20 @@ export async function kcatProduce(address: string, topic: string, file: string, 
   return r.seconds;
 }
 
-/** Consumes `topic` partition 0 from the beginning to its end; returns wall seconds and checks the count. */
+/**
+ * Consumes `topic` partition 0 from the beginning to its end; returns wall seconds and checks the count.
+ * Two librdkafka defaults would time the client rather than the broker: its local queue holds
+ * 100,000 messages, and once full, fetching resumes only on the client's next wake-up (gaps of
+ * 0.5-0.9 s seen with `-d fetch` while the broker sat idle); and `-e` learns it reached the end
+ * from an empty fetch that waits fetch.wait.max.ms (500 ms) first. The other consumers stop at
+ * the last record, so kcat gets a queue that holds the run and a 5 ms wait at the end.
+ */
 export async function kcatConsume(address: string, topic: string, expected: number): Promise<number> {
-  const r = await runKcat(['-C', '-b', address, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-X', 'fetch.message.max.bytes=8388608'], 300_000);
+  const r = await runKcat(
+    ['-C', '-b', address, '-t', topic, '-p', '0', '-o', 'beginning', '-e', '-q', '-X', 'fetch.message.max.bytes=8388608',
+      '-X', 'queued.min.messages=2000000', '-X', 'queued.max.messages.kbytes=2097151', '-X', 'fetch.wait.max.ms=5'],
+    300_000,
+  );
   if (r.newlines !== expected) throw new Error(`kcat consumed ${r.newlines} records from ${topic}, expected ${expected}: ${r.stderr}`);
   return r.seconds;
 }

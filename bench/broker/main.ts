@@ -9,6 +9,7 @@ import { parseBenchFlags, median, Reporter } from '../lib/runner.js';
 import { BrokerProcess } from './broker-process.js';
 import type { Acks, Driver } from './driver.js';
 import { KafkajsDriver } from './kafkajs-driver.js';
+import { kcatConsumerLatency } from './kcat-latency.js';
 import { kcatConsume, kcatProduce, writeLinesFile } from './kcat-driver.js';
 import { NatsDriver } from './nats-driver.js';
 import { RedisDriver } from './redis-driver.js';
@@ -126,10 +127,25 @@ try {
   }
 
   // Latency at a fixed offered rate, 100-byte values carrying their hand-off time.
-  const latencyCases: { key: string; driver: Driver; acks: Acks }[] = [
-    { key: 'kafkajs|acks=1', driver: kafkajs, acks: 1 },
-    { key: 'kafkajs|acks=all', driver: kafkajs, acks: -1 },
-    ...peers.map((p) => ({ key: p.name, driver: p, acks: 1 as Acks })),
+  // kafkajs -> kcat: the same producer, a librdkafka consumer (kcat-latency.ts), so one Node
+  // client's event loop, not two, sits in the path.
+  const kcatConsumer: Pick<Driver, 'latency' | 'remove'> = {
+    async latency(stream, rate, durationMs, warmupMs, acks) {
+      await kafkajs.create(stream);
+      const producer = await kafkajs.producer();
+      try {
+        return await kcatConsumerLatency(producer, broker.address, stream, rate, durationMs, warmupMs, acks);
+      } finally {
+        await producer.disconnect();
+      }
+    },
+    remove: (stream) => kafkajs.remove(stream),
+  };
+  const latencyCases: { key: string; driver: Pick<Driver, 'latency' | 'remove'>; acks: Acks; sluice: boolean }[] = [
+    { key: 'kafkajs|acks=1', driver: kafkajs, acks: 1, sluice: true },
+    { key: 'kafkajs|acks=all', driver: kafkajs, acks: -1, sluice: true },
+    { key: 'kafkajs>kcat|acks=1', driver: kcatConsumer, acks: 1, sluice: true },
+    ...peers.map((p) => ({ key: p.name, driver: p, acks: 1 as Acks, sluice: false })),
   ];
   for (let run = 0; run < CONFIG.latencyRuns; run++) {
     for (const lc of latencyCases) {
@@ -180,7 +196,7 @@ try {
       if (v === undefined) continue;
       const name = `latency ${lc.key.replace('|', ' ')} @${RATE}/s`;
       rep.report(name, q, v, 'ms');
-      if (lc.driver === kafkajs) {
+      if (lc.sluice) {
         for (const peer of peerNames) {
           const b = med(`latency|${peer}|${q}`);
           if (b !== undefined) rep.report(`${name} vs ${peer}`, q, v, 'ms', b);
@@ -196,6 +212,7 @@ try {
     const mb = med('kcat|produce|1024|-1');
     check('kcat produce 1KiB acks=all >= 100 MB/s', mb === undefined ? undefined : (mb * 1024) / 1e6, (v) => v >= 100, 'MB/s');
     check('p99 produce-to-consume at 10,000/s <= 5 ms (kafkajs acks=1)', med('latency|kafkajs|acks=1|p99'), (v) => v <= 5, 'ms');
+    check('p99 produce-to-consume at 10,000/s <= 5 ms (kafkajs -> kcat, acks=1)', med('latency|kafkajs>kcat|acks=1|p99'), (v) => v <= 5, 'ms');
     // "Ahead of both peers": Sluice against the acknowledged peers (nats-jetstream, redis-streams).
     const acked = peerNames.filter((p) => !p.endsWith('-noack'));
     for (const client of ['kcat', 'kafkajs']) {

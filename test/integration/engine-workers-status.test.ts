@@ -22,6 +22,8 @@ test('worker threads: status() has every subtask of every worker, live and final
     const args = [2, dir, 2000, 100];
     const job = buildJob(2, dir, 2000, 100);
     const handle = job.start({ workers: { module: MODULE, export: 'buildJob', args } });
+    // Until every worker has loaded the job and runs its subtasks, the job is initializing.
+    assert.equal(handle.status().state, 'initializing');
     const seen: CheckpointStats[] = [];
     handle.onCheckpoint((c) => seen.push(c));
 
@@ -32,6 +34,7 @@ test('worker threads: status() has every subtask of every worker, live and final
       await new Promise((r) => setTimeout(r, 100));
       const st = handle.status();
       const read = sum(ofKind(st, 'source'), (s) => s.recordsOut);
+      // A worker's first report comes after it runs, so both reporting means both run.
       if (new Set(st.subtasks.map((s) => s.subtask)).size === 2 && read > 0 && read < TOTAL) {
         live = st;
         break;

@@ -64,7 +64,8 @@ export interface CheckpointStats {
 
 export interface JobStatus {
   readonly jobName: string;
-  readonly state: 'created' | 'running' | 'finished' | 'failed';
+  /** 'initializing': worker threads are starting (loading the job); 'running' once every subtask runs. */
+  readonly state: 'created' | 'initializing' | 'running' | 'finished' | 'failed';
   /** Wall time (Date.now) when the job started. */
   readonly startedAt: number;
   readonly uptimeMs: number;

@@ -1,17 +1,19 @@
 // The stand-in for a node instance that lives in another worker: every call becomes one
 // message on the port to that worker (a whole batch per message, never one per record).
+// Batches travel as columns (batch-codec.ts) with their buffers transferred, not cloned.
 // Counts batches not yet acknowledged so the sending worker can pause its sources.
-// May import: runtime/channels.ts, runtime/worker-protocol.ts.
+// May import: runtime/channels.ts, runtime/worker-protocol.ts, runtime/batch-codec.ts.
 import type { MessagePort } from 'node:worker_threads';
 import type { Barrier, InputReceiver } from './channels.js';
 import type { PeerMessage } from './worker-protocol.js';
+import { encodeBatch, encodeTimestamps } from './batch-codec.js';
 
 export class PeerLink {
   outstanding = 0;
   constructor(readonly port: MessagePort) {}
-  send(m: PeerMessage): void {
+  send(m: PeerMessage, transfer?: ArrayBuffer[]): void {
     if (m.t === 'b') this.outstanding++;
-    this.port.postMessage(m);
+    this.port.postMessage(m, transfer);
   }
 }
 
@@ -21,7 +23,9 @@ export class RemoteReceiver implements InputReceiver {
     private readonly node: number,
   ) {}
   receive(values: readonly unknown[], timestamps: readonly number[], input: number, channel: number): void {
-    this.link.send({ t: 'b', n: this.node, i: input, c: channel, v: values, ts: timestamps });
+    const transfer: ArrayBuffer[] = [];
+    const v = encodeBatch(values, transfer);
+    this.link.send({ t: 'b', n: this.node, i: input, c: channel, v, ts: encodeTimestamps(timestamps, transfer) }, transfer);
   }
   receiveWatermark(channel: number, watermark: number): void {
     this.link.send({ t: 'w', n: this.node, c: channel, w: watermark });

@@ -35,6 +35,8 @@ export class WorkerCoordinator {
   private readonly base: JobRunner;
   private workers: Worker[] = [];
   private logServers: LogServer[] = [];
+  /** Workers that rebuilt the job and run their subtasks. */
+  private running = new Set<number>();
   private finished = new Set<number>();
   private done = new Map<number, Extract<FromWorker, { t: 'done' }>>();
   private failure: SluiceError | undefined;
@@ -99,7 +101,7 @@ export class WorkerCoordinator {
   }
 
   async run(): Promise<JobResult> {
-    this.state = 'running';
+    this.state = 'initializing';
     this.startedAt = Date.now();
     this.startedPerf = performance.now();
     try {
@@ -210,6 +212,10 @@ export class WorkerCoordinator {
 
   private onMessage(i: number, m: FromWorker): void {
     switch (m.t) {
+      case 'running':
+        this.running.add(i);
+        if (this.running.size === this.base.parallelism && this.state === 'initializing') this.state = 'running';
+        return;
       case 'ack': {
         const w = this.waiters.get(m.id);
         if (w) {

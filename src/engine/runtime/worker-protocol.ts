@@ -6,18 +6,19 @@
 // Between each worker and the main thread, per Log resource: the log proxy's requests and
 // responses (LogRequest / LogResponse), one per batch read or written; record bytes cross as
 // transferred ArrayBuffers, not copies.
-// May import: checkpoint/, state/types.ts, time/, sources/log-access.ts (types), runtime/job-status.ts (types).
+// May import: checkpoint/, state/types.ts, time/, sources/log-access.ts (types), runtime/job-status.ts, runtime/batch-codec.ts (types).
 import type { KeyGroupSnapshot, OperatorStateSnapshot } from '../state/types.js';
 import type { TimerEntry } from '../time/timer-service.js';
 import type { CheckpointData } from '../checkpoint/checkpoint-data.js';
 import type { AbortedTransaction, Isolation, PartitionOffsets, TransactionMarker } from '../sources/log-access.js';
 import type { SubtaskStatus } from './job-status.js';
+import type { EncodedBatch } from './batch-codec.js';
 
 /** How often a worker reports its subtasks' status to the coordinator (one message, never per record). */
 export const STATS_INTERVAL_MS = 500;
 
 export type PeerMessage =
-  | { t: 'b'; n: number; i: number; c: number; v: readonly unknown[]; ts: readonly number[] }
+  | { t: 'b'; n: number; i: number; c: number; v: EncodedBatch; ts: Float64Array }
   | { t: 'w'; n: number; c: number; w: number }
   | { t: 'i'; n: number; c: number; x: boolean }
   | { t: 'B'; n: number; c: number; id: number; sp: boolean }
@@ -40,6 +41,8 @@ export type ToWorker =
   | { t: 'close' };
 
 export type FromWorker =
+  /** The worker rebuilt the job and its subtasks run. */
+  | { t: 'running' }
   | { t: 'ack'; id: number; snapshot: WorkerSnapshot }
   | { t: 'finished' }
   /** The worker's subtasks as status() reports them, and the ms its loop waited for input. */

@@ -13,6 +13,7 @@ import type { SinkInstance } from './sink-instance.js';
 import type { FromWorker, PeerMessage, ToWorker, WorkerInit, WorkerSnapshot } from './worker-protocol.js';
 import { PeerLink, RemoteReceiver } from './remote-receiver.js';
 import { STATS_INTERVAL_MS } from './worker-protocol.js';
+import { decodeBatch, decodeTimestamps } from './batch-codec.js';
 import { SluiceError, toSluiceError } from '../../errors.js';
 
 const MAX_OUTSTANDING_BATCHES = 8;
@@ -76,6 +77,7 @@ export class WorkerSubtask {
     for (const [, link] of this.links) link.port.on('message', (m: PeerMessage) => this.onPeer(link, m));
     this.ctrl.on('message', (m: ToWorker) => this.onCtrl(m));
     r.markRunning();
+    this.post({ t: 'running' });
     const stats = setInterval(() => this.postStats(), STATS_INTERVAL_MS);
     stats.unref();
     try {
@@ -135,7 +137,7 @@ export class WorkerSubtask {
       if (!target) throw new SluiceError('INTERNAL', `no local instance of node ${m.n}`);
       switch (m.t) {
         case 'b':
-          target.receive(m.v, m.ts, m.i, m.c);
+          target.receive(decodeBatch(m.v, m.ts.length), decodeTimestamps(m.ts), m.i, m.c);
           if (this.runner.asyncBackpressured()) this.heldCredits.push(link);
           else link.port.postMessage({ t: 'C' } satisfies PeerMessage);
           break;
