@@ -1,6 +1,9 @@
 // Keyed state on the JS heap: the fast backend for state that fits in memory.
 // Layout per state: one Map per owned key group (indexed by keyGroup - range.start), key ->
-// KeyEntry, and in it namespace -> Cell. Keys and namespaces are Map keys via heapKeyOf
+// KeyEntry, and in it the key's cells by namespace: a short array while the key has few
+// namespaces (windows open at once: a handful), a Map beyond SMALL_CELLS. Keys come and go
+// with their windows, and a Map per key cost two allocations per key lifetime plus rehashing
+// as it shrank, the largest share of what q5 allocated. Keys and namespaces are compared via heapKeyOf
 // (primitives as themselves, no allocation), so a get/update is two Map lookups and an
 // update of an existing cell allocates nothing. The last KeyEntry looked up is cached per
 // state, and so is the last cell (per key and namespace version), so a read-then-write on
@@ -17,6 +20,8 @@ import type { KeyedStateBackend, KeyedStateBackendOptions } from './types.js';
 
 interface Cell {
   ns: unknown;
+  /** heapKeyOf(ns): the cell's identity within its key. */
+  nsH: HeapKey;
   /** Stored form; for map state a Map userKeyH -> MapEntry. */
   value: unknown;
   /** Snapshot payload bytes of `value`, valid until the cell is written or handed out as an object. */
@@ -30,9 +35,31 @@ interface MapEntry {
   stored: unknown;
 }
 
+/** A key's cells: in insertion order while few, by namespace in a Map beyond SMALL_CELLS. */
+type Cells = Cell[] | Map<HeapKey, Cell>;
+
+const SMALL_CELLS = 8;
+
+function findCell(cells: Cells, nsH: HeapKey): Cell | undefined {
+  if (cells instanceof Map) return cells.get(nsH);
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells[i] as Cell;
+    if (c.nsH === nsH) return c;
+  }
+  return undefined;
+}
+
+function cellList(cells: Cells): Iterable<Cell> {
+  return cells instanceof Map ? cells.values() : cells;
+}
+
+function cellCount(cells: Cells): number {
+  return cells instanceof Map ? cells.size : cells.length;
+}
+
 interface KeyEntry {
   key: unknown;
-  cells: Map<HeapKey, Cell>;
+  cells: Cells;
   /** encodeKey(key), computed at the first snapshot. */
   keyBytes: Uint8Array | undefined;
 }
@@ -91,7 +118,8 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   private cell(m: StateMeta): Cell | undefined {
     const st = m.store as HeapStore;
     if (st.cellKeyVersion === this.keyVersion && st.cellNsVersion === this.nsVersion) return st.cachedCell;
-    const c = this.keyEntry(m)?.cells.get(this.curNsH);
+    const e = this.keyEntry(m);
+    const c = e === undefined ? undefined : findCell(e.cells, this.curNsH);
     st.cellKeyVersion = this.keyVersion;
     st.cellNsVersion = this.nsVersion;
     st.cachedCell = c;
@@ -104,12 +132,15 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     if (cached !== undefined) return cached;
     let e = this.keyEntry(m);
     if (e === undefined) {
-      e = { key: this.curKey, cells: new Map(), keyBytes: undefined };
+      e = { key: this.curKey, cells: [], keyBytes: undefined };
       st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
       st.cachedEntry = e;
     }
-    const c: Cell = { ns: this.curNs, value: init(), enc: undefined, nsBytes: undefined };
-    e.cells.set(this.curNsH, c);
+    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value: init(), enc: undefined, nsBytes: undefined };
+    const cells = e.cells;
+    if (cells instanceof Map) cells.set(c.nsH, c);
+    else if (cells.length < SMALL_CELLS) cells.push(c);
+    else e.cells = new Map([...cells, c].map((x) => [x.nsH, x]));
     this.touch();
     st.cachedCell = c;
     return c;
@@ -120,10 +151,24 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     if (this.cell(m) === undefined) return;
     const e = this.keyEntry(m);
     if (e === undefined) return;
-    if (e.cells.delete(this.curNsH)) {
+    const cells = e.cells;
+    let removed: boolean;
+    if (cells instanceof Map) removed = cells.delete(this.curNsH);
+    else {
+      const nsH = this.curNsH;
+      let i = 0;
+      while (i < cells.length && (cells[i] as Cell).nsH !== nsH) i++;
+      removed = i < cells.length;
+      // In place, keeping insertion order (snapshots list cells in it); splice would allocate.
+      if (removed) {
+        for (let j = i + 1; j < cells.length; j++) cells[j - 1] = cells[j] as Cell;
+        cells.length--;
+      }
+    }
+    if (removed) {
       st.cachedCell = undefined;
       this.touch();
-      if (e.cells.size === 0) {
+      if (cellCount(cells) === 0) {
         st.tables[this.curKg - this.keyGroupRange.start]!.delete(this.curKeyH);
         st.cachedEntry = undefined;
       }
@@ -196,7 +241,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     const table = (m.store as HeapStore).tables[kg - this.keyGroupRange.start];
     if (table === undefined) return;
     for (const e of table.values()) {
-      for (const c of e.cells.values()) {
+      for (const c of cellList(e.cells)) {
         if (m.kind === 'map') {
           const entries: Array<[unknown, unknown]> = [];
           for (const me of (c.value as Map<HeapKey, MapEntry>).values()) entries.push([me.key, me.stored]);
@@ -213,7 +258,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     if (table === undefined) return;
     const reuse = !m.ttlWrapped;
     for (const e of table.values()) {
-      for (const c of e.cells.values()) {
+      for (const c of cellList(e.cells)) {
         let enc = reuse ? c.enc : undefined;
         if (enc === undefined) {
           let payload = c.value;
