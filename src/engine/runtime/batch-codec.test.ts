@@ -127,6 +127,12 @@ test('class instances, keys in another order and missing keys', () => {
   const missing = [{ a: 1, b: undefined as unknown }, { a: 2, c: undefined as unknown }];
   assert.deepStrictEqual(roundTrip(missing).out, structuredClone(missing));
 
+  // Objects structured clone treats specially, whose for-in keys match the first record's.
+  const special = [{ 0: 'x' }, Uint32Array.from([7]), Object('s') as unknown, Object.assign(new Date(0), { 0: 'y' })];
+  const rs = roundTrip(special);
+  assert.deepStrictEqual(rs.out, structuredClone(special));
+  assert.ok(rs.out[1] instanceof Uint32Array && rs.out[3] instanceof Date);
+
   const numbers = [1, 2.5, -0, NaN];
   const rn = roundTrip(numbers);
   assert.equal(rn.columns, true);

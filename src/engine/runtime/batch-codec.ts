@@ -41,7 +41,11 @@ const MAX_CODECS = 256;
 const codecs = new Map<string, Codec>();
 
 /** Prototypes whose instances structured clone treats specially: never read as records. */
-const SPECIAL = new Set<unknown>([Array.prototype, Date.prototype, RegExp.prototype, Map.prototype, Set.prototype, Error.prototype, Promise.prototype, ArrayBuffer.prototype, Object.getPrototypeOf(Uint8Array.prototype)]);
+const SPECIAL = new Set<unknown>([
+  Array.prototype, Date.prototype, RegExp.prototype, Map.prototype, Set.prototype, WeakMap.prototype, WeakSet.prototype,
+  Error.prototype, Promise.prototype, ArrayBuffer.prototype, SharedArrayBuffer.prototype, DataView.prototype,
+  Object.getPrototypeOf(Uint8Array.prototype), String.prototype, Number.prototype, Boolean.prototype, BigInt.prototype, Symbol.prototype,
+]);
 
 /** An object read field by field: its own enumerable keys, nothing special in its prototype chain. */
 function isRecordObject(v: object): boolean {
@@ -114,6 +118,8 @@ function parseSignature(sig: string): Shape {
 }
 
 interface Generated {
+  /** Per object position: the last prototype found fit to be read as a record (a batch has one or two). */
+  protos: string[];
   check: string[];
   read: string[];
   /** The expression that rebuilds the value from column `c{i}[i]`. */
@@ -129,38 +135,61 @@ function generate(s: Shape, v: string, g: Generated, depth: number): string {
     const type = s === 'n' ? 'number' : s === 's' ? 'string' : s === 'b' ? 'boolean' : undefined;
     if (type !== undefined) g.check.push(`if (typeof ${v} !== '${type}') return undefined;`);
     g.read.push(s === 'b' ? `c${c}[i] = ${v} ? 1 : 0;` : `c${c}[i] = ${v};`);
-    return s === 'b' ? `c${c}[i] === 1` : `c${c}[i]`;
+    return s === 'b' ? `c${c}[i] === 1` : s === 'n' ? `num(c${c}[i])` : `c${c}[i]`;
   }
   const o = `o${depth}_${g.check.length}`;
+  const p = `p${g.protos.length}`;
+  g.protos.push(p);
   const keys = JSON.stringify(s.keys);
   g.check.push(
     `const ${o} = ${v};`,
     `if (typeof ${o} !== 'object' || ${o} === null || Array.isArray(${o})) return undefined;`,
+    // Typed arrays, String objects, a Date with properties added...: their keys may match the
+    // shape, but structured clone delivers them as what they are.
+    `{ const pr = Object.getPrototypeOf(${o}); if (pr !== ${p}) { if (!isRecord(${o})) return undefined; ${p} = pr; } }`,
     `{ const K = ${keys}; let j = 0; for (const k in ${o}) { if (k !== K[j++]) return undefined; } if (j !== K.length) return undefined; }`,
   );
   const parts = s.keys.map((k, i) => `${JSON.stringify(k)}: ${generate(s.fields[i] as Shape, `${o}[${JSON.stringify(k)}]`, g, depth + 1)}`);
   return `{ ${parts.join(', ')} }`;
 }
 
+/**
+ * A number read from a Float64Array is a double. Integers are given back as int32 values where
+ * they fit (never -0), as the sender had them: code downstream that saw small integers would
+ * otherwise meet doubles (boxed, and a reason for V8 to deoptimise it) only on this thread.
+ */
+function smallIntOrDouble(x: number): number {
+  const i = x | 0;
+  return i === x && (i !== 0 || 1 / x > 0) ? i : x;
+}
+
 function compile(shape: Shape, sig: string): Codec {
-  const g: Generated = { check: [], read: [], build: '', kinds: [] };
+  const g: Generated = { protos: [], check: [], read: [], build: '', kinds: [] };
   g.build = generate(shape, 'v', g, 0);
   const alloc = g.kinds.map((k, c) => `const c${c} = ${k === 'n' ? 'new Float64Array(n)' : k === 'b' ? 'new Uint8Array(n)' : 'new Array(n)'};`);
   const cols = g.kinds.map((_, c) => `c${c}`).join(', ');
-  const encode = new Function(
-    'values',
-    `const n = values.length; ${alloc.join(' ')}
-     for (let i = 0; i < n; i++) { const v = values[i]; ${g.check.join(' ')} ${g.read.join(' ')} }
-     return [${cols}];`,
-  ) as Codec['encode'];
-  const decode = new Function(
-    'cols',
-    'n',
-    `${g.kinds.map((_, c) => `const c${c} = cols[${c}];`).join(' ')}
-     const out = new Array(n);
-     for (let i = 0; i < n; i++) out[i] = ${g.build};
-     return out;`,
-  ) as Codec['decode'];
+  const encode = (
+    new Function(
+      'isRecord',
+      `return function encode(values) {
+         const n = values.length; ${alloc.join(' ')}
+         ${g.protos.map((p) => `let ${p};`).join(' ')}
+         for (let i = 0; i < n; i++) { const v = values[i]; ${g.check.join(' ')} ${g.read.join(' ')} }
+         return [${cols}];
+       };`,
+    ) as (isRecord: (o: object) => boolean) => Codec['encode']
+  )(isRecordObject);
+  const decode = (
+    new Function(
+      'num',
+      `return function decode(cols, n) {
+         ${g.kinds.map((_, c) => `const c${c} = cols[${c}];`).join(' ')}
+         const out = new Array(n);
+         for (let i = 0; i < n; i++) out[i] = ${g.build};
+         return out;
+       };`,
+    ) as (num: (x: number) => number) => Codec['decode']
+  )(smallIntOrDouble);
   return { sig, encode, decode };
 }
 
