@@ -27,6 +27,7 @@ import { createOperatorStateStore, redistributeOperatorState } from '../state/op
 import { SluiceError, toSluiceError } from '../../errors.js';
 import type { CheckpointListener, CheckpointStats, JobStatus, SubtaskStatus } from './job-status.js';
 import { CHECKPOINT_HISTORY } from './job-status.js';
+import { alignmentDrift, mayPoll, slowestAligned } from './watermark-alignment.js';
 import { NodeFileSystem } from '../../log/fs/node-file-system.js';
 
 export interface JobResult {
@@ -329,6 +330,7 @@ export class JobRunner {
   private async loop(): Promise<string | undefined> {
     const polls = new Map<SourceInstance, Promise<PollOutcome>>();
     let nextCheckpoint = this.intervalMs > 0 ? this.clock.now() + this.intervalMs : Number.POSITIVE_INFINITY;
+    const drift = alignmentDrift(this.sources);
     const poll = (src: SourceInstance): Promise<PollOutcome> =>
       src.reader.poll(this.batchSize, this.pollTimeoutMs).then(
         (r) => ({ src, r }),
@@ -339,14 +341,23 @@ export class JobRunner {
       this.drainAsync();
       // A full async boundary backpressures the sources: no poll until it has room again.
       const blocked = this.asyncBackpressured();
-      if (!blocked) for (const src of this.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
+      // Watermark alignment: a source too far ahead of the slowest aligned one waits its turn.
+      const slowest = drift === undefined ? 0 : slowestAligned(this.sources);
+      let held = false;
+      if (!blocked) {
+        for (const src of this.sources) {
+          if (src.ended || polls.has(src)) continue;
+          if (mayPoll(src, slowest, drift)) polls.set(src, poll(src));
+          else held = true;
+        }
+      }
       const busy = this.asyncBusy();
-      if (polls.size === 0 && !busy) break;
+      if (polls.size === 0 && !busy && !held) break;
       let timer: NodeJS.Timeout | undefined;
       const wakeP = new Promise<undefined>((resolve) => {
         this.wake = () => resolve(undefined);
         if (this.mail) resolve(undefined);
-        else if (busy) timer = setTimeout(() => resolve(undefined), this.pollTimeoutMs);
+        else if (busy || held) timer = setTimeout(() => resolve(undefined), this.pollTimeoutMs);
       });
       const waitStart = performance.now();
       const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);

@@ -50,6 +50,16 @@ export class SourceInstance {
     timeBusy(this, () => this.pushBatch(batch));
   }
 
+  /** Max event-time lead over the slowest aligned source subtask (watermark alignment); undefined: not aligned. */
+  get alignmentMs(): number | undefined {
+    return this.node.watermarks?.alignmentMs;
+  }
+
+  /** Marked idle: owns no partition, or every partition was silent past the idle timeout. */
+  get isIdle(): boolean {
+    return this.idle;
+  }
+
   /** The watermark emitted so far (-Infinity before the first; the end of input emits the maximum). */
   get watermark(): number {
     if (this.ended) return MAX_WATERMARK;

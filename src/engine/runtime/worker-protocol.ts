@@ -23,7 +23,9 @@ export type PeerMessage =
   | { t: 'i'; n: number; c: number; x: boolean }
   | { t: 'B'; n: number; c: number; id: number; sp: boolean }
   | { t: 'E'; n: number; c: number }
-  | { t: 'C' };
+  | { t: 'C' }
+  /** The sender's slowest aligned source watermark (watermark alignment; +Infinity once none reads). */
+  | { t: 'A'; w: number };
 
 /** One worker's part of a checkpoint. */
 export interface WorkerSnapshot {

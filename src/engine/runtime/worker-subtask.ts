@@ -2,7 +2,9 @@
 // defines it), runs subtask `init.subtask` of every node, exchanges batches with the other
 // workers by key group, aligns checkpoint barriers per instance and reports its part of each
 // checkpoint to the coordinator. Sources pause while too many batches sent to a peer are
-// unacknowledged, so a slow worker slows the others (backpressure across threads).
+// unacknowledged, so a slow worker slows the others (backpressure across threads), and, with
+// watermark alignment, while they run more than maxDrift ahead of the slowest aligned source
+// of any worker (each worker announces its own to its peers as it advances).
 // May import: runtime/, api/pipeline.ts (type), checkpoint/.
 import type { MessagePort } from 'node:worker_threads';
 import type { JobRunner } from './job-runner.js';
@@ -14,6 +16,7 @@ import type { FromWorker, PeerMessage, ToWorker, WorkerInit, WorkerSnapshot } fr
 import { PeerLink, RemoteReceiver } from './remote-receiver.js';
 import { STATS_INTERVAL_MS } from './worker-protocol.js';
 import { decodeBatch, decodeTimestamps } from './batch-codec.js';
+import { alignmentDrift, mayPoll, slowestAligned } from './watermark-alignment.js';
 import { SluiceError, toSluiceError } from '../../errors.js';
 
 const MAX_OUTSTANDING_BATCHES = 8;
@@ -42,6 +45,10 @@ export class WorkerSubtask {
   private heldCredits: PeerLink[] = [];
   private ctrlChain: Promise<void> = Promise.resolve();
   private expected = 0;
+  /** Watermark alignment: each peer's last announced slowest aligned source watermark. */
+  private readonly peerSlowest = new Map<PeerLink, number>();
+  /** NaN until the first announcement, which every worker makes at once (peers wait for it). */
+  private announced = Number.NaN;
 
   constructor(
     private readonly runner: JobRunner,
@@ -130,6 +137,11 @@ export class WorkerSubtask {
     try {
       if (m.t === 'C') {
         link.outstanding--;
+        this.wake();
+        return;
+      }
+      if (m.t === 'A') {
+        this.peerSlowest.set(link, m.w);
         this.wake();
         return;
       }
@@ -259,6 +271,26 @@ export class WorkerSubtask {
     this.post({ t: 'ack', id, snapshot: p.snap });
   }
 
+  /**
+   * The slowest aligned source watermark this worker knows of: its own and its peers' last
+   * announcements. Announces its own when it moved by a quarter of the drift (or stopped
+   * counting), so a peer's view lags by less than that and the messages stay few.
+   */
+  private slowestAligned(drift: number): number {
+    const own = slowestAligned(this.runner.sources);
+    const last = this.announced;
+    const moved = own !== last && (!Number.isFinite(own) || !Number.isFinite(last) || own < last || own - last >= drift / 4);
+    if (moved) {
+      this.announced = own;
+      for (const link of this.links.values()) link.send({ t: 'A', w: own });
+    }
+    // A peer not heard from yet is still starting: as slow as can be.
+    if (this.peerSlowest.size < this.links.size) return Number.NEGATIVE_INFINITY;
+    let slowest = own;
+    for (const w of this.peerSlowest.values()) if (w < slowest) slowest = w;
+    return slowest;
+  }
+
   private allDone(): boolean {
     const r = this.runner;
     return r.sources.every((s) => s.ended) && r.operators.every((o) => o.hasFinished) && r.sinks.every((s) => s.ended);
@@ -273,6 +305,9 @@ export class WorkerSubtask {
         (err: unknown) => ({ src, err }),
       );
     for (const src of r.sources) src.start();
+    // From the graph, not this worker's instances: every worker must agree on whether to align
+    // (a worker may hold no subtask of an aligned source, and then announces +Infinity).
+    const drift = alignmentDrift(r.graph.nodes.flatMap((n) => (n.kind === 'source' ? [{ alignmentMs: n.watermarks?.alignmentMs }] : [])));
     while (true) {
       if (this.failure) throw this.failure;
       if (this.stopRequested || this.closeRequested) return;
@@ -290,7 +325,10 @@ export class WorkerSubtask {
       }
       let throttled = false;
       for (const link of this.links.values()) if (link.outstanding > MAX_OUTSTANDING_BATCHES) throttled = true;
-      if (!throttled && !blocked && !this.halted) for (const src of r.sources) if (!src.ended && !polls.has(src)) polls.set(src, poll(src));
+      const slowest = drift === undefined ? 0 : this.slowestAligned(drift);
+      if (!throttled && !blocked && !this.halted) {
+        for (const src of r.sources) if (!src.ended && !polls.has(src) && mayPoll(src, slowest, drift)) polls.set(src, poll(src));
+      }
       let timer: NodeJS.Timeout | undefined;
       const wakeP = new Promise<undefined>((resolve) => {
         this.wakeFn = () => resolve(undefined);
