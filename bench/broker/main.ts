@@ -10,6 +10,7 @@ import { BrokerProcess } from './broker-process.js';
 import type { Acks, Driver } from './driver.js';
 import { KafkajsDriver } from './kafkajs-driver.js';
 import { kcatConsumerLatency } from './kcat-latency.js';
+import { librdkafkaLatency } from './librdkafka-latency.js';
 import { kcatConsume, kcatProduce, writeLinesFile } from './kcat-driver.js';
 import { NatsDriver } from './nats-driver.js';
 import { RedisDriver } from './redis-driver.js';
@@ -141,7 +142,17 @@ try {
     },
     remove: (stream) => kafkajs.remove(stream),
   };
+  // librdkafka from C for both clients (e2e-latency.c): the broker's own path, no Node client in it.
+  const librdkafka: Pick<Driver, 'latency' | 'remove'> = {
+    async latency(stream, rate, durationMs, warmupMs, acks) {
+      await kafkajs.create(stream);
+      return librdkafkaLatency(broker.address, stream, rate, durationMs, warmupMs, acks);
+    },
+    remove: (stream) => kafkajs.remove(stream),
+  };
   const latencyCases: { key: string; driver: Pick<Driver, 'latency' | 'remove'>; acks: Acks; sluice: boolean }[] = [
+    { key: 'librdkafka|acks=1', driver: librdkafka, acks: 1, sluice: true },
+    { key: 'librdkafka|acks=all', driver: librdkafka, acks: -1, sluice: true },
     { key: 'kafkajs|acks=1', driver: kafkajs, acks: 1, sluice: true },
     { key: 'kafkajs|acks=all', driver: kafkajs, acks: -1, sluice: true },
     { key: 'kafkajs>kcat|acks=1', driver: kcatConsumer, acks: 1, sluice: true },
@@ -213,6 +224,7 @@ try {
     check('kcat produce 1KiB acks=all >= 100 MB/s', mb === undefined ? undefined : (mb * 1024) / 1e6, (v) => v >= 100, 'MB/s');
     check('p99 produce-to-consume at 10,000/s <= 5 ms (kafkajs acks=1)', med('latency|kafkajs|acks=1|p99'), (v) => v <= 5, 'ms');
     check('p99 produce-to-consume at 10,000/s <= 5 ms (kafkajs -> kcat, acks=1)', med('latency|kafkajs>kcat|acks=1|p99'), (v) => v <= 5, 'ms');
+    check('p99 produce-to-consume at 10,000/s <= 5 ms (librdkafka from C, acks=1)', med('latency|librdkafka|acks=1|p99'), (v) => v <= 5, 'ms');
     // "Ahead of both peers": Sluice against the acknowledged peers (nats-jetstream, redis-streams).
     const acked = peerNames.filter((p) => !p.endsWith('-noack'));
     for (const client of ['kcat', 'kafkajs']) {
