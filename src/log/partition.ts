@@ -182,6 +182,11 @@ export class Partition {
 
   // ---- state ----------------------------------------------------------------------------
 
+  /** The topic's current configuration (live: not a copy, do not change it). */
+  get topicConfig(): Readonly<TopicConfig> {
+    return this.config();
+  }
+
   get logStartOffset(): number {
     return this.startOffset;
   }

@@ -197,3 +197,43 @@ test('acks=0 produce sends no response; the next request is answered in order', 
     await h.stop();
   }
 });
+
+test('Produce answers the broker\'s append time for LogAppendTime topics and -1 for CreateTime ones', async () => {
+  const h = await startBroker();
+  await h.log.createTopic('appended', 1, { messageTimestampType: 'LogAppendTime' });
+  await h.log.createTopic('created', 1);
+  const c = await RawClient.connect(h.broker.port);
+  try {
+    const before = Date.now();
+    const records = (): Buffer => encodeBatch([{ value: Buffer.from('v'), timestamp: 1 }]);
+    c.send(requestFrame(Produce, 8, 1, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'appended', partitionData: [{ index: 0, records: records() }] }, { name: 'created', partitionData: [{ index: 0, records: records() }] }] }));
+    const frame = (await c.next(5000))!;
+    const body = decodeFromBuffer<{ responses: { name: string; partitionResponses: { errorCode: number; logAppendTimeMs: number }[] }[] }>(Produce, 'response', 8, frame.subarray(4));
+    const byName = new Map(body.responses.map((r) => [r.name, r.partitionResponses[0]!]));
+    assert.equal(byName.get('appended')!.errorCode, 0);
+    assert.ok(byName.get('appended')!.logAppendTimeMs >= before, `append time ${byName.get('appended')!.logAppendTimeMs}`);
+    assert.equal(byName.get('created')!.logAppendTimeMs, -1);
+  } finally {
+    c.close();
+    await h.stop();
+  }
+});
+
+test('a long poll over two partitions returns when the second one gets data', async () => {
+  const h = await startBroker();
+  await h.log.createTopic('two', 2);
+  const c = await RawClient.connect(h.broker.port);
+  try {
+    const started = Date.now();
+    const partitions = [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1 << 20 }));
+    c.send(requestFrame(Fetch, 12, 9, { replicaId: -1, maxWaitMs: 10_000, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic: 'two', partitions }], forgottenTopicsData: [], rackId: '' }));
+    setTimeout(() => void h.log.partition('two', 1).append(encodeBatch([{ value: Buffer.from('late') }])), 200);
+    const frame = (await c.next(5000))!;
+    assert.ok(Date.now() - started < 3000, `answered after ${Date.now() - started} ms`);
+    const body = decodeFromBuffer<{ responses: { partitions: { partitionIndex: number; highWatermark: number }[] }[] }>(Fetch, 'response', 12, frame.subarray(5));
+    assert.deepEqual(body.responses[0]!.partitions.map((p) => p.highWatermark), [0, 1]);
+  } finally {
+    c.close();
+    await h.stop();
+  }
+});

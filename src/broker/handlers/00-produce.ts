@@ -136,7 +136,6 @@ async function appendOne(
   index: number,
   records: Buffer | null,
   sync: boolean,
-  logAppendTime: boolean,
   txn: { transactionalId: string | null; coordinator: TransactionCoordinator | undefined } | undefined,
 ): Promise<PartitionResponse> {
   if (records === null || records.length === 0) return failed(index, KafkaError.CORRUPT_MESSAGE, 'no record batch in the request');
@@ -159,7 +158,7 @@ async function appendOne(
       index,
       errorCode: KafkaError.NONE,
       baseOffset: r.baseOffset,
-      logAppendTimeMs: logAppendTime ? r.logAppendTime : -1,
+      logAppendTimeMs: partition.topicConfig.messageTimestampType === 'LogAppendTime' ? r.logAppendTime : -1,
       logStartOffset: r.logStartOffset,
       errorMessage: null,
     };
@@ -208,8 +207,7 @@ export const handler = defineHandler<ProduceRequest, ProduceResponse>({
           if (!log.hasTopic(t.name)) {
             return { name: t.name, partitionResponses: t.partitionData.map((p) => failed(p.index, KafkaError.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`)) };
           }
-          const logAppendTime = log.describeTopic(t.name).config.messageTimestampType === 'LogAppendTime';
-          const partitionResponses = await Promise.all(t.partitionData.map((p) => appendOne(ctx, t.name, p.index, p.records, acks === -1, logAppendTime, txn)));
+          const partitionResponses = await Promise.all(t.partitionData.map((p) => appendOne(ctx, t.name, p.index, p.records, acks === -1, txn)));
           return { name: t.name, partitionResponses };
         }),
       );

@@ -70,14 +70,23 @@ export function struct(name: string, fields: FieldSpec[], versions: Versions, op
 }
 
 export interface VersionRange {
-  min: number;
-  max: number;
+  readonly min: number;
+  readonly max: number;
 }
 
 const NONE: VersionRange = { min: 1, max: 0 };
 
+/** Parsed ranges by their text: the connection asks twice per request (is this version flexible?). */
+const parsedVersions = new Map<string, VersionRange>();
+
 export function parseVersions(v: Versions | undefined): VersionRange {
   if (v === undefined || v === 'none' || v === '') return NONE;
+  let r = parsedVersions.get(v);
+  if (r === undefined) parsedVersions.set(v, (r = parseVersionText(v)));
+  return r;
+}
+
+function parseVersionText(v: string): VersionRange {
   const plus = /^(\d+)\+$/.exec(v);
   if (plus) return { min: Number(plus[1]), max: 0x7fff };
   const range = /^(\d+)-(\d+)$/.exec(v);
