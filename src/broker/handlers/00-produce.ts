@@ -170,6 +170,15 @@ async function appendOne(
   }
 }
 
+/**
+ * Promise.all over `items`, without its arrays and combinator for the common request of one
+ * topic and one partition (a low-latency producer sends one such request per record).
+ */
+async function eachConcurrently<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  if (items.length === 1) return [await fn(items[0] as T)];
+  return Promise.all(items.map(fn));
+}
+
 function carriesTransactionalBatch(request: ProduceRequest): boolean {
   for (const t of request.topicData) {
     for (const p of t.partitionData) {
@@ -202,15 +211,13 @@ export const handler = defineHandler<ProduceRequest, ProduceResponse>({
       // Only requests carrying transactional batches pay for verification.
       const txn = carriesTransactionalBatch(request) ? await transactionContext(ctx, request) : undefined;
       // Every partition appends concurrently, so acks=-1 appends share fsyncs (group commit).
-      responses = await Promise.all(
-        request.topicData.map(async (t) => {
-          if (!log.hasTopic(t.name)) {
-            return { name: t.name, partitionResponses: t.partitionData.map((p) => failed(p.index, KafkaError.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`)) };
-          }
-          const partitionResponses = await Promise.all(t.partitionData.map((p) => appendOne(ctx, t.name, p.index, p.records, acks === -1, txn)));
-          return { name: t.name, partitionResponses };
-        }),
-      );
+      responses = await eachConcurrently(request.topicData, async (t) => {
+        if (!log.hasTopic(t.name)) {
+          return { name: t.name, partitionResponses: t.partitionData.map((p) => failed(p.index, KafkaError.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${t.name}`)) };
+        }
+        const partitionResponses = await eachConcurrently(t.partitionData, (p) => appendOne(ctx, t.name, p.index, p.records, acks === -1, txn));
+        return { name: t.name, partitionResponses };
+      });
     }
     if (acks === 0) return NO_RESPONSE;
     return { responses, throttleTimeMs: 0 };
