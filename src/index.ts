@@ -71,7 +71,7 @@ export { toMillis } from './engine/api/duration.js';
 export type { Duration } from './engine/api/duration.js';
 export { heapStateBackend, lmdbStateBackend } from './engine/api/state-backend.js';
 export type { StateBackendFactory } from './engine/api/state-backend.js';
-export type { PipelineOptions, RunOptions, CheckpointOptions, WorkerRunOptions } from './engine/runtime/job-options.js';
+export type { PipelineOptions, RunOptions, CheckpointOptions, WorkerRunOptions, RestartStrategy } from './engine/runtime/job-options.js';
 export type { JobResult } from './engine/runtime/job-runner.js';
 export type { JobStatus, SubtaskStatus, CheckpointStats, CheckpointListener } from './engine/runtime/job-status.js';
 export { boundedOutOfOrderness, monotonous, noWatermarks } from './engine/time/watermark-strategy.js';

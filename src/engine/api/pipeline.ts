@@ -9,6 +9,7 @@ import type { CheckpointListener, JobStatus } from '../runtime/job-status.js';
 import { StreamGraph } from '../graph/stream-graph.js';
 import { JobRunner } from '../runtime/job-runner.js';
 import { WorkerCoordinator } from '../runtime/worker-coordinator.js';
+import { RestartingRunner, type Runner } from '../runtime/restarting-runner.js';
 import { DataStream } from './data-stream.js';
 import { SluiceError } from '../../errors.js';
 
@@ -56,9 +57,10 @@ export class Pipeline {
   }
 
   start(runOptions: RunOptions = {}): JobHandle {
-    const runner = runOptions.workers
-      ? new WorkerCoordinator(this.graph, this.name, this.options, { ...runOptions, workers: runOptions.workers })
-      : new JobRunner(this.graph, this.name, this.options, runOptions);
+    const attempt = (ro: RunOptions): Runner =>
+      ro.workers ? new WorkerCoordinator(this.graph, this.name, this.options, { ...ro, workers: ro.workers }) : new JobRunner(this.graph, this.name, this.options, ro);
+    const restart = this.options.restart;
+    const runner = restart ? new RestartingRunner(this.name, attempt, runOptions, restart) : attempt(runOptions);
     const done = runner.run();
     // The caller may only await stop(); keep an unobserved failure from crashing the process.
     done.catch(() => undefined);

@@ -15,6 +15,12 @@ export interface CheckpointOptions {
   readonly fs?: FileSystem;
 }
 
+/** Fixed-delay restarts (Flink's fixedDelayRestart): up to `attempts` new attempts, `delay` apart. */
+export interface RestartStrategy {
+  readonly attempts: number;
+  readonly delay: Duration;
+}
+
 export interface PipelineOptions {
   readonly checkpoints?: CheckpointOptions;
   /** Subtasks per node (default 1). Keyed state is split into maxParallelism key groups. */
@@ -29,6 +35,11 @@ export interface PipelineOptions {
   readonly maxInFlightWrites?: number;
   /** How long a source poll waits for data before the runner checks timers and checkpoints (default 50 ms). */
   readonly pollTimeoutMs?: number;
+  /**
+   * Restart a failed job in this process, from its latest completed checkpoint (without
+   * checkpoints: from the start). Default: none, a failure ends the job (`done` rejects).
+   */
+  readonly restart?: RestartStrategy;
   /** Resources sources and sinks look up by name (e.g. `log` for log topics). */
   readonly resources?: Readonly<Record<string, unknown>>;
 }

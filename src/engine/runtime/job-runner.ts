@@ -551,6 +551,7 @@ export class JobRunner {
       uptimeMs,
       subtasks,
       waitingForInputMs: this.waitingMs,
+      restarts: 0,
       checkpoints: {
         completed: this.completed,
         failed: this.checkpointsFailed,

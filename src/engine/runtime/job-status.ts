@@ -73,6 +73,8 @@ export interface JobStatus {
   readonly subtasks: readonly SubtaskStatus[];
   /** ms the runtime's loop waited for input (source polls, timers) with nothing to do. */
   readonly waitingForInputMs: number;
+  /** Failed attempts the restart strategy restarted (pipeline option `restart`); the rest of the status is the current attempt's. */
+  readonly restarts: number;
   readonly checkpoints: {
     readonly completed: number;
     readonly failed: number;

@@ -92,6 +92,7 @@ export class WorkerCoordinator {
       subtasks,
       // Each worker has its own loop: their mean, so it compares with the uptime as on one thread.
       waitingForInputMs: this.stats.size === 0 ? 0 : waiting / this.stats.size,
+      restarts: 0,
       checkpoints: { ...base.checkpoints, completed: this.completed },
     };
   }
