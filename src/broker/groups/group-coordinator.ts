@@ -10,7 +10,7 @@
 // (type). No wire protocol here.
 import { randomUUID } from 'node:crypto';
 import { EMPTY_BUFFER, Group } from './group.js';
-import type { GroupProtocol, GroupState, JoinGroupResult, Member, SyncGroupResult } from './group.js';
+import type { GroupState, JoinGroupResult, JoiningMember, Member, SyncGroupResult } from './group.js';
 import { KafkaError as E } from '../protocol/error-codes.js';
 import type { Timers } from './timers.js';
 import type { GroupOffsetStore } from '../../log/group-offsets.js';
@@ -32,16 +32,8 @@ export interface GroupCoordinatorOptions {
   hasPendingTxnOffsets?: (group: string, topic: string, partition: number) => boolean;
 }
 
-export interface JoinGroupRequest {
+export interface JoinGroupRequest extends JoiningMember {
   groupId: string;
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: GroupProtocol[];
   /** JoinGroup v4+: a member without an id first gets MEMBER_ID_REQUIRED with its new id. */
   requireKnownMemberId: boolean;
 }

@@ -30,7 +30,8 @@ export interface SyncGroupResult {
   assignment: Buffer;
 }
 
-export interface Member {
+/** What a member says of itself in JoinGroup, and the group keeps. */
+export interface JoiningMember {
   memberId: string;
   groupInstanceId: string | null;
   clientId: string;
@@ -39,6 +40,9 @@ export interface Member {
   rebalanceTimeoutMs: number;
   protocolType: string;
   protocols: GroupProtocol[];
+}
+
+export interface Member extends JoiningMember {
   assignment: Buffer;
   /** Set while a JoinGroup of this member waits for the rebalance to complete. */
   joinWaiter: ((r: JoinGroupResult) => void) | undefined;

@@ -6,19 +6,9 @@
 import { KafkaError } from '../protocol/error-codes.js';
 import { TxnOffsetCommit } from '../protocol/messages.js';
 import { transactionCoordinatorOf } from '../txn/broker-transactions.js';
-import type { OffsetCommitTopic, OffsetCommitTopicResult } from '../groups/group-coordinator.js';
+import type { OffsetCommitTopicResult } from '../groups/group-coordinator.js';
+import type { TxnOffsetCommitRequest } from '../txn/transaction-coordinator.js';
 import { defineHandler } from './handler.js';
-
-interface TxnOffsetCommitRequest {
-  transactionalId: string;
-  groupId: string;
-  producerId: number;
-  producerEpoch: number;
-  generationId: number;
-  memberId: string;
-  groupInstanceId: string | null;
-  topics: OffsetCommitTopic[];
-}
 
 export const handler = defineHandler<TxnOffsetCommitRequest, { throttleTimeMs: number; topics: OffsetCommitTopicResult[] }>({
   apiKey: TxnOffsetCommit.apiKey,

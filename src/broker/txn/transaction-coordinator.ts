@@ -50,6 +50,18 @@ interface Txn extends TxnRecord {
   retrying?: boolean;
 }
 
+/** TxnOffsetCommit as decoded from the wire (and handed to txnOffsetCommit). */
+export interface TxnOffsetCommitRequest {
+  transactionalId: string;
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: OffsetCommitTopic[];
+}
+
 export class TransactionCoordinator {
   private readonly store: TxnStateStore;
   private readonly markers: MarkerTarget;
@@ -231,16 +243,7 @@ export class TransactionCoordinator {
   }
 
   /** Offsets held with the transaction; they reach the group only if it commits. */
-  async txnOffsetCommit(req: {
-    transactionalId: string;
-    groupId: string;
-    producerId: number;
-    producerEpoch: number;
-    generationId: number;
-    memberId: string;
-    groupInstanceId: string | null;
-    topics: OffsetCommitTopic[];
-  }): Promise<OffsetCommitTopicResult[]> {
+  async txnOffsetCommit(req: TxnOffsetCommitRequest): Promise<OffsetCommitTopicResult[]> {
     const all = (code: number) => req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) }));
     if (this.closed) return all(E.COORDINATOR_NOT_AVAILABLE);
     if (req.groupId.length === 0) return all(E.INVALID_GROUP_ID);
