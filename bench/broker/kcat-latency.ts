@@ -7,15 +7,16 @@
 // Each value starts with this process's performance.now() at hand-off, as text padded to
 // 100 bytes; this process stamps and reads back, so one clock is used.
 // May import: node built-ins, kafkajs (types), ./latency.ts, ./kcat-driver.ts.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { KCAT } from './kcat-driver.js';
 import { LATENCY_VALUE_BYTES, LatencyRecorder, pace, waitUntil } from './latency.js';
 import type { Acks } from './driver.js';
 import type { Message, Producer } from 'kafkajs';
 
-function start(args: string[], onLine: (line: string) => void): { child: ChildProcessWithoutNullStreams; stderr: () => string } {
-  const child = spawn(KCAT, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+function start(args: string[], onLine: (line: string) => void): { child: ChildProcessByStdio<null, Readable, Readable>; stderr: () => string } {
+  const child = spawn(KCAT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => {
     if (err.length < 8192) err += d.toString();

@@ -11,6 +11,7 @@ import type { Acks, Driver } from './driver.js';
 import { KafkajsDriver } from './kafkajs-driver.js';
 import { kcatConsumerLatency } from './kcat-latency.js';
 import { librdkafkaLatency } from './librdkafka-latency.js';
+import type { LatencyRecorder } from './latency.js';
 import { kcatConsume, kcatProduce, writeLinesFile } from './kcat-driver.js';
 import { NatsDriver } from './nats-driver.js';
 import { RedisDriver } from './redis-driver.js';
@@ -128,28 +129,26 @@ try {
   }
 
   // Latency at a fixed offered rate, 100-byte values carrying their hand-off time.
+  /** A latency case on a one-partition Sluice topic that the kafkajs admin creates and removes. */
+  const onSluiceTopic = (measure: (stream: string, rate: number, durationMs: number, warmupMs: number, acks: Acks) => Promise<LatencyRecorder>): Pick<Driver, 'latency' | 'remove'> => ({
+    async latency(stream, rate, durationMs, warmupMs, acks) {
+      await kafkajs.create(stream);
+      return measure(stream, rate, durationMs, warmupMs, acks);
+    },
+    remove: (stream) => kafkajs.remove(stream),
+  });
   // kafkajs -> kcat: the same producer, a librdkafka consumer (kcat-latency.ts), so one Node
   // client's event loop, not two, sits in the path.
-  const kcatConsumer: Pick<Driver, 'latency' | 'remove'> = {
-    async latency(stream, rate, durationMs, warmupMs, acks) {
-      await kafkajs.create(stream);
-      const producer = await kafkajs.producer();
-      try {
-        return await kcatConsumerLatency(producer, broker.address, stream, rate, durationMs, warmupMs, acks);
-      } finally {
-        await producer.disconnect();
-      }
-    },
-    remove: (stream) => kafkajs.remove(stream),
-  };
+  const kcatConsumer = onSluiceTopic(async (stream, rate, durationMs, warmupMs, acks) => {
+    const producer = await kafkajs.producer();
+    try {
+      return await kcatConsumerLatency(producer, broker.address, stream, rate, durationMs, warmupMs, acks);
+    } finally {
+      await producer.disconnect();
+    }
+  });
   // librdkafka from C for both clients (e2e-latency.c): the broker's own path, no Node client in it.
-  const librdkafka: Pick<Driver, 'latency' | 'remove'> = {
-    async latency(stream, rate, durationMs, warmupMs, acks) {
-      await kafkajs.create(stream);
-      return librdkafkaLatency(broker.address, stream, rate, durationMs, warmupMs, acks);
-    },
-    remove: (stream) => kafkajs.remove(stream),
-  };
+  const librdkafka = onSluiceTopic((stream, rate, durationMs, warmupMs, acks) => librdkafkaLatency(broker.address, stream, rate, durationMs, warmupMs, acks));
   const latencyCases: { key: string; driver: Pick<Driver, 'latency' | 'remove'>; acks: Acks; sluice: boolean }[] = [
     { key: 'librdkafka|acks=1', driver: librdkafka, acks: 1, sluice: true },
     { key: 'librdkafka|acks=all', driver: librdkafka, acks: -1, sluice: true },

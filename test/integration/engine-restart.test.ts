@@ -1,13 +1,16 @@
 // The restart strategy: a job that fails once restarts in-process from its latest checkpoint
 // and ends with the same keyed results as a run without failure (state restored, not
 // recounted); one that keeps failing gives up after its attempts; stop() during the delay
-// between attempts ends the job.
+// between attempts ends the job (and a savepoint then is refused, not left hanging); a bad
+// configuration is not retried.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isSluiceError } from '../../src/errors.js';
+import { SluiceError, isSluiceError } from '../../src/errors.js';
+import { pipeline } from '../../src/engine/api/pipeline.js';
+import { collectSink } from '../../src/engine/sinks/collect-sink.js';
 import { FAIL_AT, counts, countingJob, expectedCounts, restartJob } from './fixtures/engine-restart-job.js';
 
 const RESTART_JOB = new URL('./fixtures/engine-restart-job.ts', import.meta.url).href;
@@ -57,6 +60,7 @@ test('stop() while waiting to restart ends the job', { timeout: 60_000 }, async 
     while (handle.status().restarts === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     // restarts counts once the delay starts; the next attempt is a minute away.
     assert.equal(handle.status().restarts, 1);
+    await assert.rejects(handle.savepoint(), /waiting to restart/);
     const t0 = Date.now();
     await handle.stop();
     assert.ok(Date.now() - t0 < 5000, 'stop did not wait out the delay');
@@ -80,4 +84,22 @@ test('on worker threads: the failed attempt\'s workers are replaced and the coun
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a failure another attempt cannot cure (bad configuration) is not retried', { timeout: 60_000 }, async () => {
+  let readers = 0;
+  const job = pipeline('restart-permanent', { restart: { attempts: 3, delay: 10 } });
+  job
+    .from<number>({
+      name: 'misconfigured',
+      async createReader() {
+        readers++;
+        throw new SluiceError('INVALID_CONFIG', 'the source is misconfigured');
+      },
+    })
+    .to(collectSink<number>());
+  const handle = job.start();
+  await assert.rejects(handle.done, (err: unknown) => isSluiceError(err) && err.code === 'INVALID_CONFIG');
+  assert.equal(readers, 1, 'one attempt only');
+  assert.equal(handle.status().restarts, 0);
 });

@@ -56,7 +56,7 @@ function isRecordObject(v: object): boolean {
   return true;
 }
 
-function shapeOf(v: unknown, budget: { cols: number }): Shape | undefined {
+function shapeOf(v: unknown, budget: { cols: number }): Shape {
   switch (typeof v) {
     case 'number':
       budget.cols++;
@@ -73,13 +73,7 @@ function shapeOf(v: unknown, budget: { cols: number }): Shape | undefined {
       // for-in, as the generated check walks it: own and inherited enumerable keys.
       for (const k in v) keys.push(k);
       if (keys.length === 0 || keys.some((k) => k === '__proto__' || !Object.hasOwn(v, k))) break;
-      const fields: Shape[] = [];
-      for (const k of keys) {
-        const f = shapeOf((v as Record<string, unknown>)[k], budget);
-        if (f === undefined) return undefined;
-        fields.push(f);
-      }
-      return { keys, fields };
+      return { keys, fields: keys.map((k) => shapeOf((v as Record<string, unknown>)[k], budget)) };
     }
   }
   budget.cols++;

@@ -96,6 +96,8 @@ export class RestartingRunner implements Runner {
   }
 
   triggerSavepoint(): Promise<string> {
+    // Between attempts nothing runs: the failed attempt would never answer.
+    if (this.wakeDelay !== undefined) return Promise.reject(new SluiceError('JOB_FAILED', `job ${this.jobName} is waiting to restart (restart ${this.restarts} of ${this.attempts}); no savepoint can be taken now`));
     return this.current.triggerSavepoint();
   }
 

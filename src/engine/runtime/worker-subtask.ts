@@ -276,7 +276,7 @@ export class WorkerSubtask {
    * announcements. Announces its own when it moved by a quarter of the drift (or stopped
    * counting), so a peer's view lags by less than that and the messages stay few.
    */
-  private slowestAligned(drift: number): number {
+  private alignmentFloor(drift: number): number {
     const own = slowestAligned(this.runner.sources);
     const last = this.announced;
     const moved = own !== last && (!Number.isFinite(own) || !Number.isFinite(last) || own < last || own - last >= drift / 4);
@@ -325,7 +325,7 @@ export class WorkerSubtask {
       }
       let throttled = false;
       for (const link of this.links.values()) if (link.outstanding > MAX_OUTSTANDING_BATCHES) throttled = true;
-      const slowest = drift === undefined ? 0 : this.slowestAligned(drift);
+      const slowest = drift === undefined ? 0 : this.alignmentFloor(drift);
       if (!throttled && !blocked && !this.halted) {
         for (const src of r.sources) if (!src.ended && !polls.has(src) && mayPoll(src, slowest, drift)) polls.set(src, poll(src));
       }
