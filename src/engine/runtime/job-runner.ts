@@ -5,7 +5,6 @@
 // two batches sees no record in flight: that is the aligned barrier of this runtime.
 // May import: everything in engine/ except api/data-stream.ts (the API imports us).
 import type { StreamGraph, StreamEdge, StreamNode } from '../graph/stream-graph.js';
-import type { SourceBatch } from '../sources/source.js';
 import type { Clock } from '../time/clock.js';
 import type { CheckpointData } from '../checkpoint/checkpoint-data.js';
 import type { InputReceiver } from './channels.js';
@@ -28,6 +27,7 @@ import { SluiceError, toSluiceError } from '../../errors.js';
 import type { CheckpointListener, CheckpointStats, JobStatus, SubtaskStatus } from './job-status.js';
 import { CHECKPOINT_HISTORY } from './job-status.js';
 import { alignmentDrift, mayPoll, slowestAligned } from './watermark-alignment.js';
+import { SourcePolls } from './source-polls.js';
 import { NodeFileSystem } from '../../log/fs/node-file-system.js';
 
 export interface JobResult {
@@ -38,8 +38,6 @@ export interface JobResult {
   /** Path of the savepoint written on stop, if one was asked for. */
   readonly savepoint: string | undefined;
 }
-
-type PollOutcome = { src: SourceInstance; r: SourceBatch<unknown> | null | 'end' } | { src: SourceInstance; err: unknown };
 
 export class JobRunner {
   readonly parallelism: number;
@@ -328,14 +326,9 @@ export class JobRunner {
   // ---------------------------------------------------------------------------------------
 
   private async loop(): Promise<string | undefined> {
-    const polls = new Map<SourceInstance, Promise<PollOutcome>>();
+    const polls = new SourcePolls(this.batchSize, this.pollTimeoutMs, () => this.wake?.());
     let nextCheckpoint = this.intervalMs > 0 ? this.clock.now() + this.intervalMs : Number.POSITIVE_INFINITY;
     const drift = alignmentDrift(this.sources);
-    const poll = (src: SourceInstance): Promise<PollOutcome> =>
-      src.reader.poll(this.batchSize, this.pollTimeoutMs).then(
-        (r) => ({ src, r }),
-        (err: unknown) => ({ src, err }),
-      );
     while (true) {
       if (this.stopRequested) break;
       this.drainAsync();
@@ -346,26 +339,29 @@ export class JobRunner {
       let held = false;
       if (!blocked) {
         for (const src of this.sources) {
-          if (src.ended || polls.has(src)) continue;
-          if (mayPoll(src, slowest, drift)) polls.set(src, poll(src));
+          if (src.ended || polls.isPolling(src)) continue;
+          if (mayPoll(src, slowest, drift)) polls.start(src);
           else held = true;
         }
       }
       const busy = this.asyncBusy();
       if (polls.size === 0 && !busy && !held) break;
-      let timer: NodeJS.Timeout | undefined;
-      const wakeP = new Promise<undefined>((resolve) => {
-        this.wake = () => resolve(undefined);
-        if (this.mail) resolve(undefined);
-        else if (busy || held) timer = setTimeout(() => resolve(undefined), this.pollTimeoutMs);
-      });
-      const waitStart = performance.now();
-      const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
-      this.chargeWait(performance.now() - waitStart, blocked);
-      clearTimeout(timer);
-      this.wake = undefined;
+      let outcome = blocked ? undefined : polls.take();
+      if (outcome === undefined && !this.mail) {
+        // Wait for a poll, for mail (async boundary, stop, savepoint) or, when something else
+        // is pending, the poll timeout.
+        let timer: NodeJS.Timeout | undefined;
+        const waitStart = performance.now();
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          if (busy || held) timer = setTimeout(resolve, this.pollTimeoutMs);
+        });
+        this.chargeWait(performance.now() - waitStart, blocked);
+        clearTimeout(timer);
+        this.wake = undefined;
+        if (!blocked) outcome = polls.take();
+      }
       if (outcome) {
-        polls.delete(outcome.src);
         if ('err' in outcome) throw toSluiceError(outcome.err, 'JOB_FAILED');
         const r = outcome.r;
         if (r === 'end') outcome.src.end();

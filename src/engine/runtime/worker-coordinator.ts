@@ -9,7 +9,7 @@
 // Status: each worker reports its subtasks every STATS_INTERVAL_MS (and once at the end); the
 // checkpoints are timed and recorded here through the JobRunner's tracker, so status() and
 // onCheckpoint report the same things as on one thread.
-// May import: runtime/, checkpoint/, graph/, sources/topic-log.ts, sources/log-access.ts.
+// May import: runtime/, checkpoint/, graph/, sources/topic-log.ts, sources/log-access.ts, sinks/collect-sink.ts.
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { StreamGraph } from '../graph/stream-graph.js';
 import type { PipelineOptions, RunOptions, WorkerRunOptions } from './job-options.js';
@@ -24,6 +24,7 @@ import { serveLog } from './worker-log-server.js';
 import { isTopicLog, logAccessFrom } from '../sources/topic-log.js';
 import { isLogAccess } from '../sources/log-access.js';
 import { CHECKPOINT_FORMAT_VERSION } from '../checkpoint/checkpoint-data.js';
+import { appendCollected, type Collected } from '../sinks/collect-sink.js';
 import { ERROR_CODES, SluiceError, type ErrorCode } from '../../errors.js';
 
 interface Waiter {
@@ -336,10 +337,9 @@ export class WorkerCoordinator {
       if (!d) continue;
       for (const [uid, c] of Object.entries(d.collected)) {
         const node = this.graph.nodes.find((n) => n.uid === uid);
-        const mine = node && node.kind === 'sink' ? (node.sink as { collected?: { values: unknown[]; timestamps: number[] } }).collected : undefined;
-        if (!mine) continue;
-        mine.values.push(...c.values);
-        mine.timestamps.push(...c.timestamps);
+        const mine = node && node.kind === 'sink' ? (node.sink as { collected?: Collected<unknown> }).collected : undefined;
+        // Not push(...values): a spread of a large result overflows the stack.
+        if (mine) appendCollected(mine, c.values, c.timestamps);
       }
     }
   }

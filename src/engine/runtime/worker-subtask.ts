@@ -8,8 +8,6 @@
 // May import: runtime/, api/pipeline.ts (type), checkpoint/.
 import type { MessagePort } from 'node:worker_threads';
 import type { JobRunner } from './job-runner.js';
-import type { SourceBatch } from '../sources/source.js';
-import type { SourceInstance } from './source-instance.js';
 import type { OperatorInstance } from './operator-instance.js';
 import type { SinkInstance } from './sink-instance.js';
 import type { FromWorker, PeerMessage, ToWorker, WorkerInit, WorkerSnapshot } from './worker-protocol.js';
@@ -17,11 +15,11 @@ import { PeerLink, RemoteReceiver } from './remote-receiver.js';
 import { STATS_INTERVAL_MS } from './worker-protocol.js';
 import { decodeBatch, decodeTimestamps } from './batch-codec.js';
 import { alignmentDrift, mayPoll, slowestAligned } from './watermark-alignment.js';
+import { SourcePolls } from './source-polls.js';
 import { SluiceError, toSluiceError } from '../../errors.js';
 
 const MAX_OUTSTANDING_BATCHES = 8;
 
-type PollOutcome = { src: SourceInstance; r: SourceBatch<unknown> | null | 'end' } | { src: SourceInstance; err: unknown };
 
 interface Pending {
   snap: WorkerSnapshot;
@@ -298,12 +296,7 @@ export class WorkerSubtask {
 
   private async loop(): Promise<void> {
     const r = this.runner;
-    const polls = new Map<SourceInstance, Promise<PollOutcome>>();
-    const poll = (src: SourceInstance): Promise<PollOutcome> =>
-      src.reader.poll(r.batchSize, r.pollTimeoutMs).then(
-        (res) => ({ src, r: res }),
-        (err: unknown) => ({ src, err }),
-      );
+    const polls = new SourcePolls(r.batchSize, r.pollTimeoutMs, () => this.wake());
     for (const src of r.sources) src.start();
     // From the graph, not this worker's instances: every worker must agree on whether to align
     // (a worker may hold no subtask of an aligned source, and then announces +Infinity).
@@ -327,22 +320,24 @@ export class WorkerSubtask {
       for (const link of this.links.values()) if (link.outstanding > MAX_OUTSTANDING_BATCHES) throttled = true;
       const slowest = drift === undefined ? 0 : this.alignmentFloor(drift);
       if (!throttled && !blocked && !this.halted) {
-        for (const src of r.sources) if (!src.ended && !polls.has(src) && mayPoll(src, slowest, drift)) polls.set(src, poll(src));
+        for (const src of r.sources) if (!src.ended && !polls.isPolling(src) && mayPoll(src, slowest, drift)) polls.start(src);
       }
-      let timer: NodeJS.Timeout | undefined;
-      const wakeP = new Promise<undefined>((resolve) => {
-        this.wakeFn = () => resolve(undefined);
-        if (this.mail) resolve(undefined);
-        else timer = setTimeout(() => resolve(undefined), r.pollTimeoutMs);
-      });
-      const waitStart = performance.now();
-      const outcome = await Promise.race(blocked ? [wakeP] : [...polls.values(), wakeP]);
-      r.chargeWait(performance.now() - waitStart, blocked);
-      clearTimeout(timer);
-      this.wakeFn = undefined;
-      if (outcome && this.halted) polls.delete(outcome.src);
-      else if (outcome) {
-        polls.delete(outcome.src);
+      let outcome = blocked ? undefined : polls.take();
+      if (outcome === undefined && !this.mail) {
+        // Peers, the coordinator and async boundaries wake the loop; the timer is a safety net.
+        let timer: NodeJS.Timeout | undefined;
+        const waitStart = performance.now();
+        await new Promise<void>((resolve) => {
+          this.wakeFn = resolve;
+          timer = setTimeout(resolve, r.pollTimeoutMs);
+        });
+        r.chargeWait(performance.now() - waitStart, blocked);
+        clearTimeout(timer);
+        this.wakeFn = undefined;
+        if (!blocked) outcome = polls.take();
+      }
+      // Halted: a taken batch is dropped, as the sources' positions stay where the savepoint has them.
+      if (outcome && !this.halted) {
         if ('err' in outcome) throw toSluiceError(outcome.err, 'JOB_FAILED');
         if (outcome.r === 'end') outcome.src.end();
         else if (outcome.r) {

@@ -1,5 +1,5 @@
-// A sink that appends to an in-memory array (for tests and the harness). Not exactly-once:
-// a restored job replays into it; use it in single runs.
+// A sink that appends to an in-memory array (for tests, the harness and benchmarks). Not
+// exactly-once: a restored job replays into it; use it in single runs.
 // May import: sinks/sink.ts.
 import type { Sink, SinkWriter } from './sink.js';
 
@@ -8,7 +8,51 @@ export interface Collected<T> {
   readonly timestamps: number[];
 }
 
-export function collectSink<T>(into: Collected<T> | T[] = { values: [], timestamps: [] }, name = 'collect'): Sink<T> & { readonly collected: Collected<T> } {
+/**
+ * The default store: values in an array, timestamps in a growing Float64Array turned into an
+ * array when read. Pushing every record into two arrays that grow side by side cost a
+ * pass-through job about three times what one array costs.
+ */
+export class CollectedRecords<T> implements Collected<T> {
+  readonly values: T[] = [];
+  private ts = new Float64Array(1024);
+  private cached: number[] | undefined;
+
+  get timestamps(): number[] {
+    return (this.cached ??= Array.from(this.ts.subarray(0, this.values.length)));
+  }
+
+  append(values: readonly T[], timestamps: readonly number[]): void {
+    const at = this.values.length;
+    const n = values.length;
+    if (at + n > this.ts.length) {
+      const grown = new Float64Array(Math.max(this.ts.length * 2, at + n));
+      grown.set(this.ts.subarray(0, at));
+      this.ts = grown;
+    }
+    const ts = this.ts;
+    const out = this.values;
+    for (let i = 0; i < n; i++) {
+      out.push(values[i] as T);
+      ts[at + i] = timestamps[i] as number;
+    }
+    this.cached = undefined;
+  }
+}
+
+/** Appends records to `into`: a CollectedRecords, a plain { values, timestamps }, or only values. */
+export function appendCollected<T>(into: Collected<T>, values: readonly T[], timestamps: readonly number[]): void {
+  if (into instanceof CollectedRecords) {
+    (into as CollectedRecords<T>).append(values, timestamps);
+    return;
+  }
+  for (let i = 0; i < values.length; i++) {
+    into.values.push(values[i] as T);
+    into.timestamps.push(timestamps[i] as number);
+  }
+}
+
+export function collectSink<T>(into: Collected<T> | T[] = new CollectedRecords<T>(), name = 'collect'): Sink<T> & { readonly collected: Collected<T> } {
   const collected: Collected<T> = Array.isArray(into) ? { values: into, timestamps: [] } : into;
   return {
     name,
@@ -16,10 +60,7 @@ export function collectSink<T>(into: Collected<T> | T[] = { values: [], timestam
     async createWriter(): Promise<SinkWriter<T>> {
       return {
         write(values, timestamps) {
-          for (let i = 0; i < values.length; i++) {
-            collected.values.push(values[i] as T);
-            collected.timestamps.push(timestamps[i] as number);
-          }
+          appendCollected(collected, values, timestamps);
         },
         async close() {},
       };

@@ -39,7 +39,8 @@ export class PartitionWatermarks {
       p = this.parts.get(partition) as PartitionTrack;
     }
     const gen = p.gen;
-    for (let i = 0; i < timestamps.length; i++) gen.onEvent(timestamps[i] as number);
+    if (gen.onEvents) gen.onEvents(timestamps);
+    else for (let i = 0; i < timestamps.length; i++) gen.onEvent(timestamps[i] as number);
     if (timestamps.length > 0) {
       p.lastActivity = this.now();
       p.idle = false;

@@ -12,6 +12,8 @@ import { MIN_WATERMARK } from './watermark.js';
 export interface WatermarkGenerator {
   /** Sees the event time of one record. */
   onEvent(timestamp: number): void;
+  /** Optional: sees a whole batch's event times at once (one call per batch instead of per record). */
+  onEvents?(timestamps: readonly number[]): void;
   /** The watermark so far (MIN_WATERMARK until the first record). */
   current(): number;
 }
@@ -31,6 +33,14 @@ class BoundedOutOfOrdernessGenerator implements WatermarkGenerator {
   constructor(private readonly delayMs: number) {}
   onEvent(timestamp: number): void {
     if (timestamp > this.maxTs) this.maxTs = timestamp;
+  }
+  onEvents(timestamps: readonly number[]): void {
+    let max = this.maxTs;
+    for (let i = 0; i < timestamps.length; i++) {
+      const t = timestamps[i] as number;
+      if (t > max) max = t;
+    }
+    this.maxTs = max;
   }
   current(): number {
     // -1 as in Flink: a record exactly at maxTs - delay may still arrive.

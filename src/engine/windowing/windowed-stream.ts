@@ -1,6 +1,7 @@
 // WindowedStream<T, K, W>: what `keyedStream.window(assigner)` returns, with Flink's builder
 // methods (trigger, allowedLateness, sideOutputLateData, aggregate, reduce, process). Each
-// terminal method adds one keyed WindowOperator through the KeyedStream's transform hook.
+// terminal method adds one keyed WindowOperator through the KeyedStream's transform hook, or,
+// for aggregates over event-time tumbling and sliding windows, a SlicedWindowOperator.
 // Imports windowing/, aggregations/, api/ (KeyedStream as a type only: data-stream.ts imports
 // this file, so a value import would be a cycle).
 import { SluiceError } from '../../errors.js';
@@ -19,6 +20,8 @@ import type { ProcessWindowContext, ProcessWindowFunction, WindowBounds, WindowR
 import { toProcessFn } from './window-function.js';
 import type { WindowContents, WindowEmitter } from './window-operator.js';
 import { WindowOperator } from './window-operator.js';
+import { SlicedWindowOperator } from './sliced-window-operator.js';
+import { SlidingEventTimeWindows, TumblingEventTimeWindows } from './assigners.js';
 
 export interface WindowOperatorOptions extends TransformOptions {
   /** Operator name in the job graph and metrics (default: "window-aggregate" etc.). */
@@ -125,8 +128,26 @@ export class WindowedStream<T, K, W extends Window> {
     // Build one now so configuration errors surface when the pipeline is defined, not at run time.
     new WindowOperator<T, K, W, R, OUT>(config);
     const name = options?.name ?? defaultName;
-    return this.input.transform<OUT>(name, () => new WindowOperator<T, K, W, R, OUT>(config), options?.uid === undefined ? {} : { uid: options.uid });
+    const uid = options?.uid === undefined ? {} : { uid: options.uid };
+    const sliced = this.triggerOverride === undefined && allowedLateness === 0 ? slicing(assigner) : undefined;
+    if (sliced !== undefined && contents.kind === 'aggregate') {
+      const slicedConfig = { ...sliced, fn: contents.fn, lateTag, emit: emit as unknown as WindowEmitter<R, OUT, K, TimeWindow> };
+      return this.input.transform<OUT>(name, () => new SlicedWindowOperator<T, K, unknown, R, OUT>(slicedConfig), uid);
+    }
+    return this.input.transform<OUT>(name, () => new WindowOperator<T, K, W, R, OUT>(config), uid);
   }
+}
+
+/**
+ * Size, slide and offset when the assigner's windows can be sliced (event-time tumbling, or
+ * sliding with a size that is a multiple of the slide); see sliced-window-operator.ts.
+ */
+function slicing(assigner: WindowAssigner<unknown, Window>): { size: number; slide: number; offset: number } | undefined {
+  if (assigner instanceof TumblingEventTimeWindows) return { size: assigner.size, slide: assigner.size, offset: assigner.offset };
+  if (assigner instanceof SlidingEventTimeWindows && assigner.size % assigner.slide === 0) {
+    return { size: assigner.size, slide: assigner.slide, offset: assigner.offset };
+  }
+  return undefined;
 }
 
 /** The default window function of aggregate/reduce: one WindowResult per firing. */
