@@ -46,27 +46,33 @@ interface Timer<N> {
   live: boolean;
 }
 
-/**
- * Firing order: by time, then by registration. A total order, so timers of equal time fire in
- * the same order in a job and in its restored copy (a snapshot lists timers by registration).
- */
-function before<N>(a: Timer<N>, b: Timer<N>): boolean {
-  return a.time < b.time || (a.time === b.time && a.seq < b.seq);
-}
+// Firing order: by time, then by registration, a total order, so timers of equal time fire in
+// the same order in a job and in its restored copy (a snapshot lists timers by registration).
 
 /** The timers of one (namespace, key): one timer (the common case) or several by time. */
 type Slot<N> = Timer<N> | Map<number, Timer<N>>;
 
+/** Timers of one time, in registration order; `at` is where firing has got to. */
+interface Bucket<N> {
+  readonly timers: Timer<N>[];
+  at: number;
+}
+
 /**
- * A min-heap on time with lazy deletion (deleted timers stay in the heap, marked dead), plus
- * an index namespace -> key -> time for deduplication. The index is looked up BEFORE a timer
- * is allocated, so re-registering an existing timer (the common case: every element of a
- * window registers the window's end) allocates nothing. Namespaces come first because there
- * are few of them (windows, or one namespace for user timers), so few Maps are created.
+ * Timers bucketed by time: a min-heap of the distinct times plus, per time, its timers in
+ * registration order (the firing order of equal times). Windows and most timers share a few
+ * times (window ends lie on a grid), so registering and firing cost a Map lookup instead of
+ * a sift through a heap of every key's timer. Deletion is lazy (a deleted timer stays in its
+ * bucket, marked dead). An index namespace -> key -> time deduplicates; it is looked up BEFORE
+ * a timer is allocated, so re-registering an existing timer (the common case: every element
+ * of a window registers the window's end) allocates nothing. Namespaces come first because
+ * there are few of them (windows, or one namespace for user timers), so few Maps are created.
  */
 class TimerQueue<N> {
   private readonly index = new Map<HeapKey, Map<HeapKey, Slot<N>>>();
-  private heap: Timer<N>[] = [];
+  private readonly buckets = new Map<number, Bucket<N>>();
+  /** Min-heap of the times that have a bucket. */
+  private readonly times: number[] = [];
   private count = 0;
   private seq = 0;
   /** The last timer found or added: a record registering the same timer twice hits it. */
@@ -99,16 +105,12 @@ class TimerQueue<N> {
     t.seq = this.seq++;
     this.count++;
     this.last = t;
-    const h = this.heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(t, h[p] as Timer<N>)) break;
-      h[i] = h[p] as Timer<N>;
-      i = p;
+    let bucket = this.buckets.get(t.time);
+    if (bucket === undefined) {
+      this.buckets.set(t.time, (bucket = { timers: [], at: 0 }));
+      pushTime(this.times, t.time);
     }
-    h[i] = t;
+    bucket.timers.push(t);
   }
 
   remove(t: Timer<N>): void {
@@ -130,18 +132,32 @@ class TimerQueue<N> {
     if (byKey.size === 0) this.index.delete(t.nsH);
   }
 
+  /** The earliest bucket with a live timer left, its position at that timer; undefined when none. */
+  private firstLive(): Bucket<N> | undefined {
+    while (this.times.length > 0) {
+      const time = this.times[0] as number;
+      const bucket = this.buckets.get(time) as Bucket<N>;
+      const timers = bucket.timers;
+      while (bucket.at < timers.length && !(timers[bucket.at] as Timer<N>).live) bucket.at++;
+      if (bucket.at < timers.length) return bucket;
+      this.buckets.delete(time);
+      popTime(this.times);
+    }
+    return undefined;
+  }
+
   /** Earliest live timer's time, or +Infinity. */
   peekTime(): number {
-    this.dropDead();
-    const top = this.heap[0];
-    return top ? top.time : Number.POSITIVE_INFINITY;
+    const b = this.firstLive();
+    return b === undefined ? Number.POSITIVE_INFINITY : (b.timers[b.at] as Timer<N>).time;
   }
 
   pollUpTo(time: number): Timer<N> | undefined {
-    this.dropDead();
-    const top = this.heap[0];
-    if (!top || top.time > time) return undefined;
-    this.pop();
+    const b = this.firstLive();
+    if (b === undefined) return undefined;
+    const top = b.timers[b.at] as Timer<N>;
+    if (top.time > time) return undefined;
+    b.at++;
     this.remove(top);
     return top;
   }
@@ -153,31 +169,38 @@ class TimerQueue<N> {
   /** Live timers in registration order. */
   liveTimers(): Timer<N>[] {
     const out: Timer<N>[] = [];
-    for (const t of this.heap) if (t.live) out.push(t);
+    for (const b of this.buckets.values()) for (let i = b.at; i < b.timers.length; i++) if ((b.timers[i] as Timer<N>).live) out.push(b.timers[i] as Timer<N>);
     return out.sort((a, b) => a.seq - b.seq);
   }
+}
 
-  private dropDead(): void {
-    while (this.heap.length > 0 && !(this.heap[0] as Timer<N>).live) this.pop();
+function pushTime(h: number[], time: number): void {
+  h.push(time);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if ((h[p] as number) <= time) break;
+    h[i] = h[p] as number;
+    i = p;
   }
+  h[i] = time;
+}
 
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop() as Timer<N>;
-    if (h.length === 0) return;
-    let i = 0;
-    const n = h.length;
-    while (true) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && before(h[r] as Timer<N>, h[l] as Timer<N>) ? r : l;
-      if (!before(h[c] as Timer<N>, last)) break;
-      h[i] = h[c] as Timer<N>;
-      i = c;
-    }
-    h[i] = last;
+function popTime(h: number[]): void {
+  const last = h.pop() as number;
+  const n = h.length;
+  if (n === 0) return;
+  let i = 0;
+  while (true) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const r = l + 1;
+    const c = r < n && (h[r] as number) < (h[l] as number) ? r : l;
+    if ((h[c] as number) >= last) break;
+    h[i] = h[c] as number;
+    i = c;
   }
+  h[i] = last;
 }
 
 const UNSEEN: unique symbol = Symbol('unseen');
