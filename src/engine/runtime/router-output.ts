@@ -57,6 +57,8 @@ export class RouterOutput<T> implements Output<T> {
   private readonly main: Buffer2;
   private readonly sides = new Map<string, Buffer2>();
   private rr = 0;
+  /** Scratch for hash edges: the target subtask of each record of the batch being routed. */
+  private route = new Int32Array(0);
   /** Records dropped because no edge consumes their side output. */
   droppedSide = 0;
   /** Records handed downstream (main and side outputs), counted per flushed batch. */
@@ -185,18 +187,31 @@ export class RouterOutput<T> implements Output<T> {
           (e.targets[0] as InputReceiver).receive(values, timestamps, e.input, e.channel);
           return;
         }
+        // Two passes: each record's subtask into a reused scratch array, then exactly sized
+        // arrays per subtask (no array grown record by record).
         const ks = e.keySelector as KeySelector;
+        const len = values.length;
+        if (this.route.length < len) this.route = new Int32Array(Math.max(len, this.maxBatch));
+        const route = this.route;
+        const counts = new Int32Array(n);
+        for (let i = 0; i < len; i++) {
+          const s = subtaskForKeyGroup(keyGroupFor(ks(values[i]), e.maxParallelism), n, e.maxParallelism);
+          route[i] = s;
+          counts[s] = (counts[s] as number) + 1;
+        }
         const bv: unknown[][] = [];
         const bt: number[][] = [];
-        for (let i = 0; i < n; i++) {
-          bv.push([]);
-          bt.push([]);
+        for (let s = 0; s < n; s++) {
+          bv.push(new Array<unknown>(counts[s] as number));
+          bt.push(new Array<number>(counts[s] as number));
         }
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i];
-          const s = subtaskForKeyGroup(keyGroupFor(ks(v), e.maxParallelism), n, e.maxParallelism);
-          (bv[s] as unknown[]).push(v);
-          (bt[s] as number[]).push(timestamps[i] as number);
+        const at = new Int32Array(n);
+        for (let i = 0; i < len; i++) {
+          const s = route[i] as number;
+          const j = at[s] as number;
+          at[s] = j + 1;
+          (bv[s] as unknown[])[j] = values[i];
+          (bt[s] as number[])[j] = timestamps[i] as number;
         }
         for (let s = 0; s < n; s++) if ((bv[s] as unknown[]).length > 0) (e.targets[s] as InputReceiver).receive(bv[s] as unknown[], bt[s] as number[], e.input, e.channel);
         return;

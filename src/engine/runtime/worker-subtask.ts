@@ -85,8 +85,12 @@ export class WorkerSubtask {
     this.post({ t: 'running' });
     const stats = setInterval(() => this.postStats(), STATS_INTERVAL_MS);
     stats.unref();
+    // Wakes a waiting loop at least every poll timeout (processing-time timers, idleness), with
+    // one timer for the whole run rather than one per wait.
+    const tick = setInterval(() => this.wake(), r.pollTimeoutMs);
     try {
       await this.loop();
+      clearInterval(tick);
       // A commit queued just before `stop` (stop-with-savepoint) completes before the sinks close.
       await this.ctrlChain;
       if (this.closeRequested) for (const sk of r.sinks) await sk.writer.finish?.();
@@ -100,6 +104,7 @@ export class WorkerSubtask {
       this.post({ t: 'failed', code: e.code, message: e.message });
     } finally {
       clearInterval(stats);
+      clearInterval(tick);
       for (const [, link] of this.links) link.port.close();
       this.ctrl.close();
     }
@@ -324,15 +329,12 @@ export class WorkerSubtask {
       }
       let outcome = blocked ? undefined : polls.take();
       if (outcome === undefined && !this.mail) {
-        // Peers, the coordinator and async boundaries wake the loop; the timer is a safety net.
-        let timer: NodeJS.Timeout | undefined;
+        // Peers, the coordinator, polls and async boundaries wake the loop; the tick is a safety net.
         const waitStart = performance.now();
         await new Promise<void>((resolve) => {
           this.wakeFn = resolve;
-          timer = setTimeout(resolve, r.pollTimeoutMs);
         });
         r.chargeWait(performance.now() - waitStart, blocked);
-        clearTimeout(timer);
         this.wakeFn = undefined;
         if (!blocked) outcome = polls.take();
       }
