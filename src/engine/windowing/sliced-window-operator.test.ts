@@ -22,38 +22,13 @@ import type { WindowResult } from './window-function.js';
 import { BACKEND_KINDS, WindowHarness, type BackendKind } from './window-harness.js';
 import { WindowOperator } from './window-operator.js';
 import { emitWindowResult } from './windowed-stream.js';
+import { cases, type Case, type Ev } from './window-cases.case.js';
 
-type Ev = { k: string; v: number };
 type Result = WindowResult<string, number>;
 const late = outputTag<Ev>('late');
 
-interface Case {
-  /** The watermark trails the newest timestamp by this much; records arrive up to `disorder` behind. */
-  lag: number;
-  records: Array<[Ev, number]>;
-  batches: number[];
-}
-
-/** Disorder up to twice the watermark's lag, so some records are late for some or all of their windows. */
-const caseArb: fc.Arbitrary<Case> = fc.integer({ min: 0, max: 20 }).chain((lag) =>
-  fc
-    .record({
-      steps: fc.array(
-        fc.record({ step: fc.integer({ min: 0, max: 12 }), back: fc.integer({ min: 0, max: 2 * lag + 5 }), k: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: -50, max: 50 }) }),
-        { maxLength: 120 },
-      ),
-      batches: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 10 }),
-      start: fc.integer({ min: -500, max: 500 }),
-    })
-    .map(({ steps, batches, start }) => {
-      let t = start;
-      const records = steps.map((s): [Ev, number] => {
-        t += s.step;
-        return [{ k: s.k, v: s.v }, t - s.back];
-      });
-      return { lag, records, batches };
-    }),
-);
+/** Disorder up to twice the watermark's bound and more, so some records are late for some or all of their windows. */
+const caseArb = cases((bound) => 2 * bound + 5);
 
 /** size = slide * multiple; the offset anywhere within one slide. */
 const shapeArb = fc.record({ slide: fc.integer({ min: 1, max: 15 }), multiple: fc.integer({ min: 1, max: 5 }), offsetRaw: fc.nat() }).map(({ slide, multiple, offsetRaw }) => ({
@@ -93,7 +68,7 @@ const lateRows = (h: WindowHarness<Result>): string[] =>
     .map((e) => `${e.k}|${e.v}`)
     .sort(byValue);
 
-/** Feeds the case in its batches, the watermark trailing the newest timestamp by `lag`, then the end of input. */
+/** Feeds the case in its batches, the watermark trailing the newest timestamp by `bound`. */
 function drive(h: WindowHarness<Result>, c: Case, from = 0, to = c.records.length, state = { maxTs: Number.NEGATIVE_INFINITY }): void {
   let i = from;
   let b = 0;
@@ -103,7 +78,7 @@ function drive(h: WindowHarness<Result>, c: Case, from = 0, to = c.records.lengt
     i += n;
     h.process(batch);
     for (const r of batch) state.maxTs = Math.max(state.maxTs, r[1]);
-    h.advanceWatermark(state.maxTs - c.lag - 1);
+    h.advanceWatermark(state.maxTs - c.bound - 1);
   }
 }
 
@@ -185,7 +160,7 @@ test('sliced windows: checkpoint and restore mid-stream changes no result (heap 
           drive(first, c, 0, cut, st);
           second = WindowHarness.restore(sliced(s, summing()), key, first.snapshot(), b2);
           // The restored job sees the watermark again before new records, as after a replay.
-          if (st.maxTs > Number.NEGATIVE_INFINITY) second.advanceWatermark(st.maxTs - c.lag - 1);
+          if (st.maxTs > Number.NEGATIVE_INFINITY) second.advanceWatermark(st.maxTs - c.bound - 1);
           drive(second, c, cut, c.records.length, st);
           second.advanceWatermark(Number.POSITIVE_INFINITY);
           const both = [...first.values(), ...second.values()].map((r) => `${r.key}|${r.window.start}|${r.value}`).sort(byValue);

@@ -13,35 +13,10 @@ import type { WindowResult } from './window-function.js';
 import { BACKEND_KINDS, WindowHarness } from './window-harness.js';
 import { WindowOperator } from './window-operator.js';
 import { emitWindowResult } from './windowed-stream.js';
-
-type Ev = { k: string; v: number };
-
-interface Case {
-  bound: number;
-  records: Array<[Ev, number]>;
-  batches: number[];
-}
+import { cases, type Case, type Ev } from './window-cases.case.js';
 
 /** Non-decreasing base times plus a disorder of at most `bound`, so no record is ever late. */
-const caseArb: fc.Arbitrary<Case> = fc.integer({ min: 0, max: 30 }).chain((bound) =>
-  fc
-    .record({
-      steps: fc.array(
-        fc.record({ step: fc.integer({ min: 0, max: 12 }), back: fc.integer({ min: 0, max: bound }), k: fc.constantFrom('a', 'b', 'c'), v: fc.integer({ min: -50, max: 50 }) }),
-        { maxLength: 120 },
-      ),
-      batches: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 10 }),
-      start: fc.integer({ min: -500, max: 500 }),
-    })
-    .map(({ steps, batches, start }) => {
-      let t = start;
-      const records = steps.map((s): [Ev, number] => {
-        t += s.step;
-        return [{ k: s.k, v: s.v }, t - s.back];
-      });
-      return { bound, records, batches };
-    }),
-);
+const caseArb = cases((bound) => bound);
 
 type Row = { key: string; start: number; end: number; value: number };
 const order = (a: Row, b: Row): number => a.start - b.start || a.end - b.end || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
