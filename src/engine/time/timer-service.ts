@@ -204,6 +204,8 @@ function popTime(h: number[]): void {
 }
 
 const UNSEEN: unique symbol = Symbol('unseen');
+/** Fired timers kept for reuse, at most. */
+const SPARE_TIMERS = 4096;
 
 /** Key access the timer service needs from its operator's keyed context. */
 export interface TimerKeyContext {
@@ -254,7 +256,32 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
     const keyH = this.currentKeyH();
     const nsH = this.nsHOf(namespace);
     if (q.find(keyH, nsH, time) !== undefined) return;
-    q.add({ time, key: this.keys.currentKey(), keyH, nsH, keyGroup: this.keys.currentKeyGroup(), namespace, seq: 0, live: true });
+    const key = this.keys.currentKey();
+    const keyGroup = this.keys.currentKeyGroup();
+    const t = this.spare.pop();
+    if (t === undefined) {
+      q.add({ time, key, keyH, nsH, keyGroup, namespace, seq: 0, live: true });
+      return;
+    }
+    t.time = time;
+    t.key = key;
+    t.keyH = keyH;
+    t.nsH = nsH;
+    t.keyGroup = keyGroup;
+    t.namespace = namespace;
+    t.live = true;
+    q.add(t);
+  }
+
+  /**
+   * Fired timers, reused by register: a window operator fires and registers a timer per key
+   * and window, which then allocates nothing. A fired timer is in no index and no bucket's
+   * unfired part, so nothing can reach it as the timer it was.
+   */
+  private readonly spare: Timer<N>[] = [];
+
+  private recycle(t: Timer<N>): void {
+    if (this.spare.length < SPARE_TIMERS) this.spare.push(t);
   }
 
   private unregister(q: TimerQueue<N>, namespace: N, time: number): void {
@@ -288,6 +315,7 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
     while ((t = this.event.pollUpTo(watermark)) !== undefined) {
       this.keys.setCurrentKey(t.key);
       this.target.onEventTime(t.time, t.key, t.namespace);
+      this.recycle(t);
     }
   }
 
@@ -297,6 +325,7 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
     while ((t = this.processing.pollUpTo(now)) !== undefined) {
       this.keys.setCurrentKey(t.key);
       this.target.onProcessingTime(t.time, t.key, t.namespace);
+      this.recycle(t);
     }
   }
 

@@ -106,15 +106,22 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
         continue;
       }
       let s = this.state.value();
-      if (s === undefined) s = { starts: [], accs: [], timer: null };
-      const starts = s.starts;
-      // Slices mostly arrive in order: search from the newest.
-      let j = starts.length - 1;
-      while (j >= 0 && (starts[j] as number) > start) j--;
-      if (j >= 0 && starts[j] === start) s.accs[j] = fn.add(v, s.accs[j] as ACC);
-      else {
-        starts.splice(j + 1, 0, start);
-        s.accs.splice(j + 1, 0, fn.add(v, fn.createAccumulator()));
+      if (s === undefined) {
+        // Arrays of the one slice, not empty ones grown by push (which reserves room for 17).
+        s = { starts: [start], accs: [fn.add(v, fn.createAccumulator())], timer: null };
+      } else {
+        const starts = s.starts;
+        // Slices mostly arrive in order: search from the newest.
+        let j = starts.length - 1;
+        while (j >= 0 && (starts[j] as number) > start) j--;
+        if (j >= 0 && starts[j] === start) s.accs[j] = fn.add(v, s.accs[j] as ACC);
+        else if (j === starts.length - 1) {
+          starts.push(start);
+          s.accs.push(fn.add(v, fn.createAccumulator()));
+        } else {
+          starts.splice(j + 1, 0, start);
+          s.accs.splice(j + 1, 0, fn.add(v, fn.createAccumulator()));
+        }
       }
       // The first window of this slice not fired yet (windows ending at or below watermark + 1 have).
       const due = Math.max(this.firstEndAfter(ts), Number.isFinite(watermark) ? this.firstEndAfter(watermark + 1) : Number.NEGATIVE_INFINITY) - 1;
@@ -152,9 +159,10 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
     // The next window starts at start + slide: slices before it are done.
     let keep = first;
     while (keep < starts.length && (starts[keep] as number) < start + slide) keep++;
-    if (keep > 0) {
-      starts.splice(0, keep);
-      s.accs.splice(0, keep);
+    // shift, not splice: mostly one slice leaves, and splice would allocate the removed ones' array.
+    for (let j = 0; j < keep; j++) {
+      starts.shift();
+      s.accs.shift();
     }
     if (starts.length === 0) {
       this.state.clear();
