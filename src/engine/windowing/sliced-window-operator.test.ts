@@ -190,7 +190,22 @@ test('WindowedStream slices exactly the windows the sliced operator computes lik
   keyed.window(TumblingEventTimeWindows.of(10)).allowedLateness(5).aggregate(summing(), { name: 'lateness' });
   keyed.window(TumblingEventTimeWindows.of(10)).trigger(new EventTimeTrigger()).aggregate(summing(), { name: 'own-trigger' });
   keyed.window(TumblingEventTimeWindows.of(10)).process((_k, _c, els, out) => out.collect(els.length), { name: 'process' });
+  // A class instance as accumulator: a copy would lose its methods, so the general operator keeps it.
+  class Total {
+    n = 0;
+    plus(v: number): Total {
+      this.n += v;
+      return this;
+    }
+  }
+  const classAcc: AggregateFunction<Ev, Total, number> = {
+    createAccumulator: () => new Total(),
+    add: (e, acc) => acc.plus(e.v),
+    merge: (a, b) => a.plus(b.n),
+    getResult: (acc) => acc.n,
+  };
+  keyed.window(SlidingEventTimeWindows.of(10, 5)).aggregate(classAcc, { name: 'class-accumulator' });
   assert.ok(op('tumbling') instanceof SlicedWindowOperator);
   assert.ok(op('sliding') instanceof SlicedWindowOperator);
-  for (const name of ['size-not-a-multiple', 'lateness', 'own-trigger', 'process']) assert.ok(op(name) instanceof WindowOperator, name);
+  for (const name of ['size-not-a-multiple', 'lateness', 'own-trigger', 'process', 'class-accumulator']) assert.ok(op(name) instanceof WindowOperator, name);
 });

@@ -1,8 +1,9 @@
 // Window slicing for tumbling and sliding event-time windows with an incremental aggregate
 // (what Flink SQL's window aggregation does). A record is added to ONE slice (one slide long;
 // the window size is a multiple of the slide) instead of to every window that holds it:
-// size/slide state updates per record become one. When the watermark passes a window's end, the window's result is the merge of
-// its slices; a tumbling window is one slice and needs no merge at all.
+// size/slide state updates per record become one. When the watermark passes a window's end,
+// the window's result is the merge of its slices; a tumbling window is one slice and needs no
+// merge at all.
 //
 // Per key, one value in state holds the key's open slices (start and accumulator, in start
 // order) and the time of the key's one pending timer, the end of the next window to fire.
@@ -10,7 +11,8 @@
 // Everything is in keyed state and timers, so checkpoints and rescaling work as for the
 // general WindowOperator. Used by WindowedStream only where the results are the same as the
 // general operator's: event-time tumbling or sliding windows, the assigner's own trigger, no
-// allowed lateness, aggregate contents, a size that is a multiple of the slide.
+// allowed lateness, aggregate contents, a size that is a multiple of the slide, and an
+// accumulator that structured clone copies faithfully (see copiesFaithfully).
 // Imports windowing/, operators/ contracts, state/ descriptors and types, time/.
 import type { Collector } from '../api/functions.js';
 import type { OutputTag } from '../api/output-tag.js';
@@ -53,6 +55,19 @@ const NS = 0;
  */
 function mergeable<ACC>(acc: ACC): ACC {
   return typeof acc === 'object' && acc !== null ? structuredClone(acc) : acc;
+}
+
+const CLONED_AS_IS: ReadonlySet<unknown> = new Set([null, Object.prototype, Array.prototype, Map.prototype, Set.prototype]);
+
+/**
+ * Whether structured clone copies `acc` as it is: a primitive, or a plain object, array, Map,
+ * Set or typed array (a class instance would come back as a plain object, without its methods).
+ * Checked on a fresh accumulator when the pipeline is built.
+ */
+export function copiesFaithfully(acc: unknown): boolean {
+  if (typeof acc === 'function') return false;
+  if (typeof acc !== 'object' || acc === null) return true;
+  return ArrayBuffer.isView(acc) || CLONED_AS_IS.has(Object.getPrototypeOf(acc));
 }
 
 export class SlicedWindowOperator<T, K, ACC, R, OUT>

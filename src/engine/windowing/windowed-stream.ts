@@ -20,7 +20,7 @@ import type { ProcessWindowContext, ProcessWindowFunction, WindowBounds, WindowR
 import { toProcessFn } from './window-function.js';
 import type { WindowContents, WindowEmitter } from './window-operator.js';
 import { WindowOperator } from './window-operator.js';
-import { SlicedWindowOperator } from './sliced-window-operator.js';
+import { SlicedWindowOperator, copiesFaithfully } from './sliced-window-operator.js';
 import { SlidingEventTimeWindows, TumblingEventTimeWindows } from './assigners.js';
 
 export interface WindowOperatorOptions extends TransformOptions {
@@ -130,7 +130,7 @@ export class WindowedStream<T, K, W extends Window> {
     const name = options?.name ?? defaultName;
     const uid = options?.uid === undefined ? {} : { uid: options.uid };
     const sliced = this.triggerOverride === undefined && allowedLateness === 0 ? slicing(assigner) : undefined;
-    if (sliced !== undefined && contents.kind === 'aggregate') {
+    if (sliced !== undefined && contents.kind === 'aggregate' && copiesFaithfully(contents.fn.createAccumulator())) {
       const slicedConfig = { ...sliced, fn: contents.fn, lateTag, emit: emit as unknown as WindowEmitter<R, OUT, K, TimeWindow> };
       return this.input.transform<OUT>(name, () => new SlicedWindowOperator<T, K, unknown, R, OUT>(slicedConfig), uid);
     }
