@@ -171,3 +171,24 @@ test('an exception in user code fails the job with a JOB_FAILED error naming the
     return true;
   });
 });
+
+test('a source reader that throws from poll (instead of rejecting) fails the job with JOB_FAILED', async () => {
+  const job = pipeline('throwing-reader');
+  job
+    .from({
+      name: 'throws',
+      createReader: async () => ({
+        partitions: () => ['0'],
+        poll: () => {
+          throw new Error('reader broke');
+        },
+        close: async () => undefined,
+      }),
+    })
+    .to(collectSink<number>());
+  await assert.rejects(job.run(), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'JOB_FAILED');
+    assert.match((err as Error).message, /reader broke/);
+    return true;
+  });
+});

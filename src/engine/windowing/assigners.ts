@@ -35,7 +35,7 @@ function checkOffset(offset: number, size: number): void {
   }
 }
 
-function checkTimestamp(timestamp: number): void {
+export function checkTimestamp(timestamp: number): void {
   // NaN or an absent timestamp would silently land in no window or a bogus one.
   if (!Number.isFinite(timestamp)) {
     throw new SluiceError('INVALID_ARGUMENT', `a record needs a finite timestamp for time windows, got ${timestamp}`);

@@ -209,3 +209,18 @@ test('WindowedStream slices exactly the windows the sliced operator computes lik
   assert.ok(op('sliding') instanceof SlicedWindowOperator);
   for (const name of ['size-not-a-multiple', 'lateness', 'own-trigger', 'process', 'class-accumulator']) assert.ok(op(name) instanceof WindowOperator, name);
 });
+
+test('sliced windows: a record without a finite timestamp is a typed INVALID_ARGUMENT error', async () => {
+  const h = WindowHarness.create(sliced({ size: 10, slide: 5, offset: 0 }, summing()), (e: Ev) => e.k, 'heap');
+  try {
+    for (const ts of [Number.NEGATIVE_INFINITY, Number.NaN]) {
+      assert.throws(
+        () => h.process([[{ k: 'a', v: 1 }, ts]]),
+        (err: unknown) => (err as { code?: string }).code === 'INVALID_ARGUMENT' && /finite timestamp/.test((err as Error).message),
+      );
+    }
+    assert.equal(h.backend.keys('sliced-window-slices').length, 0, 'nothing stored for the bad record');
+  } finally {
+    await h.close();
+  }
+});

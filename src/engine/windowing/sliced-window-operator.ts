@@ -22,6 +22,7 @@ import { valueStateDescriptor } from '../state/descriptors.js';
 import type { AggregateFunction, StateKey, ValueState } from '../state/types.js';
 import type { InternalTimerService, Triggerable } from '../time/timer-service.js';
 import { TimeWindow, windowStartWithOffset } from './window.js';
+import { checkTimestamp } from './assigners.js';
 import type { ProcessWindowContext } from './window-function.js';
 import type { WindowEmitter } from './window-operator.js';
 import { LATE_RECORDS_DROPPED } from './window-operator.js';
@@ -111,6 +112,7 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as T;
       const ts = timestamps[i] as number;
+      checkTimestamp(ts);
       keyed.setCurrentKey(keyed.keyOf(v, 0));
       const watermark = this.timers.currentWatermark();
       // The record's slice starts where its last window starts; once the watermark reached that
