@@ -20,7 +20,6 @@ import { SluiceError, toSluiceError } from '../../errors.js';
 
 const MAX_OUTSTANDING_BATCHES = 8;
 
-
 interface Pending {
   snap: WorkerSnapshot;
   reported: Set<object>;
