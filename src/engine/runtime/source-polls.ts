@@ -31,10 +31,6 @@ export class SourcePolls {
     return this.polling.size;
   }
 
-  get hasReady(): boolean {
-    return this.ready.length > 0;
-  }
-
   start(src: SourceInstance): void {
     this.polling.add(src);
     src.reader.poll(this.maxRecords, this.timeoutMs).then(

@@ -109,12 +109,15 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
   processBatch(values: readonly unknown[], timestamps: readonly number[]): void {
     const keyed = this.keyed;
     const { size, slide, offset, fn } = this.config;
+    // Timers fire between batches, so the watermark, and with it the end of the first window
+    // not fired yet (windows ending at or below watermark + 1 have fired), hold for the batch.
+    const watermark = this.timers.currentWatermark();
+    const firstUnfiredEnd = Number.isFinite(watermark) ? this.firstEndAfter(watermark + 1) : Number.NEGATIVE_INFINITY;
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as T;
       const ts = timestamps[i] as number;
       checkTimestamp(ts);
       keyed.setCurrentKey(keyed.keyOf(v, 0));
-      const watermark = this.timers.currentWatermark();
       // The record's slice starts where its last window starts; once the watermark reached that
       // window's max timestamp, every window of the record has fired.
       const start = windowStartWithOffset(ts, offset, slide);
@@ -140,8 +143,8 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
           s.accs.splice(j + 1, 0, fn.add(v, fn.createAccumulator()));
         }
       }
-      // The first window of this slice not fired yet (windows ending at or below watermark + 1 have).
-      const due = Math.max(this.firstEndAfter(ts), Number.isFinite(watermark) ? this.firstEndAfter(watermark + 1) : Number.NEGATIVE_INFINITY) - 1;
+      // The slice's first window ends one slide after the slice starts; fire the first one not fired yet.
+      const due = Math.max(start + slide, firstUnfiredEnd) - 1;
       if (s.timer === null || s.timer > due) {
         if (s.timer !== null) this.timers.deleteEventTimeTimer(NS, s.timer);
         this.timers.registerEventTimeTimer(NS, due);
