@@ -1,0 +1,33 @@
+// The collect sink keeps every record and its timestamp, in arrival order, whatever the
+// number of batches (its timestamp store grows past its first 1,024 slots), and reading the
+// timestamps between writes sees the later writes too. Plain targets are appended to.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendCollected, collectSink, CollectedRecords } from './collect-sink.js';
+
+test('values and timestamps of many batches, read between writes and after', async () => {
+  const sink = collectSink<number>();
+  const writer = await sink.createWriter({} as never);
+  const values: number[] = [];
+  for (let b = 0; b < 30; b++) {
+    const batch = Array.from({ length: 37 + b * 11 }, (_v, i) => b * 1000 + i);
+    await writer.write(batch, batch.map((x) => x * 10 + 0.5));
+    values.push(...batch);
+    // Reading in between must not freeze what later writes add.
+    assert.equal(sink.collected.timestamps.length, values.length);
+  }
+  assert.ok(values.length > 1024);
+  assert.deepEqual(sink.collected.values, values);
+  assert.deepEqual(sink.collected.timestamps, values.map((x) => x * 10 + 0.5));
+  assert.ok(sink.collected instanceof CollectedRecords);
+});
+
+test('a plain { values, timestamps } target and a values-only array are appended to', async () => {
+  const plain = { values: ['a'], timestamps: [1] };
+  appendCollected(plain, ['b', 'c'], [2, 3]);
+  assert.deepEqual(plain, { values: ['a', 'b', 'c'], timestamps: [1, 2, 3] });
+  const only: string[] = [];
+  const sink = collectSink(only);
+  await (await sink.createWriter({} as never)).write(['x', 'y'], [5, 6]);
+  assert.deepEqual(only, ['x', 'y']);
+});
