@@ -37,6 +37,7 @@ ${DATA_DIR_HELP}
   --auto-create-topics on|off     create unknown topics on metadata requests (default on)
   --default-partitions N          partitions of auto-created topics (default 1)
   --max-request-bytes N           largest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES})
+  --producer-id-expiration-ms N   forget a producer id idle this long (Kafka's producer.id.expiration.ms; default one day)
   --registry                      also serve the schema registry (Confluent REST API), its
                                   schemas in the _schemas topic of this broker's log
   --registry-listen HOST:PORT     the registry's address (default 127.0.0.1:${DEFAULT_REGISTRY_PORT}; port 0 = any)
@@ -94,6 +95,7 @@ export const brokerVerb: Verb = {
         'auto-create-topics': { type: 'string' },
         'default-partitions': { type: 'string' },
         'max-request-bytes': { type: 'string' },
+        'producer-id-expiration-ms': { type: 'string' },
         registry: { type: 'boolean' },
         'registry-listen': { type: 'string' },
         ui: { type: 'boolean' },
@@ -112,7 +114,8 @@ export const brokerVerb: Verb = {
     const autoCreate = enumArg(values['auto-create-topics'], '--auto-create-topics', ['on', 'off', 'true', 'false'] as const) ?? 'on';
     const defaultPartitions = intArg(values['default-partitions'], '--default-partitions', { min: 1, max: 10000 }) ?? 1;
     const maxRequestBytes = intArg(values['max-request-bytes'], '--max-request-bytes', { min: 1024, max: 0x7fffffff }) ?? DEFAULT_MAX_REQUEST_BYTES;
-    const log = await Log.open({ dataDir: dataDirFrom(values) });
+    const producerIdExpirationMs = intArg(values['producer-id-expiration-ms'], '--producer-id-expiration-ms', { min: 1 });
+    const log = await Log.open({ dataDir: dataDirFrom(values), ...(producerIdExpirationMs !== undefined ? { producerIdExpirationMs } : {}) });
     const metrics = new MetricsRegistry();
     let broker: Broker;
     try {

@@ -1,6 +1,6 @@
 // The background log cleaner: every interval it applies retention (cleanup.policy delete)
-// and compaction (cleanup.policy compact) to every partition of a Log, one partition at a
-// time so it never competes with itself. Compaction of a partition is skipped while
+// and compaction (cleanup.policy compact) to every partition of a Log, and forgets producer
+// ids idle for producer.id.expiration.ms, one partition at a time so it never competes with itself. Compaction of a partition is skipped while
 // nothing new was closed since its last run and no kept tombstone has come of age, so an
 // idle log costs nothing. Errors are collected, never thrown into the timer.
 // The Log starts one by default (LogOptions.cleaner). It never holds a partition's write
@@ -18,12 +18,14 @@ import type { TopicConfig } from './topic-config.js';
 /** What the cleaner needs from a Log (a structural slice of it). */
 export interface CleanableLog {
   listTopics(): { name: string; partitions: number; config: TopicConfig }[];
-  partition(topic: string, index: number): RetentionTarget & CompactionTarget;
+  partition(topic: string, index: number): RetentionTarget & CompactionTarget & { expireProducers(): Promise<number> };
 }
 
 export interface CleanerPass {
   retention: (RetentionResult & { topic: string; partition: number })[];
   compaction: CompactionResult[];
+  /** Producer ids forgotten for being idle longer than producer.id.expiration.ms, over all partitions. */
+  expiredProducerIds: number;
   errors: { topic: string; partition: number; error: SluiceError }[];
 }
 
@@ -94,7 +96,7 @@ export class LogCleaner {
   }
 
   private async pass(): Promise<CleanerPass> {
-    const out: CleanerPass = { retention: [], compaction: [], errors: [] };
+    const out: CleanerPass = { retention: [], compaction: [], expiredProducerIds: 0, errors: [] };
     let topics: ReturnType<CleanableLog['listTopics']>;
     try {
       topics = this.log.listTopics();
@@ -111,6 +113,7 @@ export class LogCleaner {
           const now = this.clock();
           const r = await applyRetention(p, t.config, now);
           if (r.deleted > 0) out.retention.push({ ...r, topic: t.name, partition: i });
+          out.expiredProducerIds += await p.expireProducers();
           if (isCompacted(t.config)) {
             const key = `${t.name}\u0000${i}`;
             const prev = this.compacted.get(key);

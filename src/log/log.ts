@@ -26,6 +26,7 @@ import { acquireDataDirLock } from './data-dir-lock.js';
 import type { AcquiredLock } from './data-dir-lock.js';
 import { LogCleaner } from './cleaner.js';
 import type { CleanerPass } from './cleaner.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS } from './producer-state.js';
 import { TailCacheBudget } from './tail-cache.js';
 import type { TailCacheOptions } from './tail-cache.js';
 
@@ -47,6 +48,11 @@ export interface LogOptions {
    * `{ partitionBytes: 0 }` turns it off.
    */
   tailCache?: false | TailCacheOptions;
+  /**
+   * Kafka's producer.id.expiration.ms: a producer id not written for this long, with no
+   * transaction open, is forgotten (its duplicate detection and fencing with it). Default one day.
+   */
+  producerIdExpirationMs?: number;
 }
 
 export const DEFAULT_CLEANER_INTERVAL_MS = 30_000;
@@ -92,6 +98,7 @@ export class Log {
   private readonly flushPolicy: FlushPolicy;
   private readonly clock: () => number;
   private readonly tailCache: TailCacheBudget;
+  private readonly producerIdExpirationMs: number;
   private readonly defaults: TopicConfig;
   private offsets!: DurableGroupOffsetStore;
   private closed = false;
@@ -103,6 +110,10 @@ export class Log {
     this.clock = o.clock ?? Date.now;
     this.tailCache = new TailCacheBudget(o.tailCache === false ? { partitionBytes: 0 } : o.tailCache);
     this.defaults = { ...DEFAULT_TOPIC_CONFIG, ...validateTopicConfig(o.topicDefaults ?? {}) };
+    this.producerIdExpirationMs = o.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    if (!Number.isSafeInteger(this.producerIdExpirationMs) || this.producerIdExpirationMs < 1) {
+      throw new SluiceError('INVALID_CONFIG', `producerIdExpirationMs must be a positive whole number of ms, got ${String(o.producerIdExpirationMs)}`);
+    }
     if (o.cleaner !== false) {
       const intervalMs = o.cleaner?.intervalMs ?? DEFAULT_CLEANER_INTERVAL_MS;
       if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) throw new SluiceError('INVALID_CONFIG', `cleaner interval must be a positive whole number of ms, got ${intervalMs}`);
@@ -197,6 +208,7 @@ export class Log {
       flush: this.flushPolicy,
       clock: this.clock,
       tailCache: this.tailCache,
+      producerIdExpirationMs: this.producerIdExpirationMs,
     });
   }
 

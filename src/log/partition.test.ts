@@ -180,6 +180,50 @@ test('idempotent producer: duplicates answered with original offsets across a re
   await log.close();
 });
 
+test('producer ids expire after producerIdExpirationMs unless a transaction is open; a restart keeps their last write time', async () => {
+  const fs = new MemoryFileSystem({ seed: 61 });
+  const T0 = 1_700_000_000_000;
+  let now = T0;
+  const opts: Partial<LogOptions> = { clock: () => now, producerIdExpirationMs: 60_000 };
+  let log = await openLog(fs, opts);
+  await log.createTopic('t', 1);
+  const idem = (seq: number, pid = 42): Buffer => encodeBatch([{ value: Buffer.from(`s${seq}`) }], { producerId: pid, producerEpoch: 0, baseSequence: seq });
+  const txn = (pid: number): Buffer => encodeBatch([{ value: Buffer.from(`t${pid}`) }], { producerId: pid, producerEpoch: 0, baseSequence: 0, isTransactional: true });
+  let p = log.partition('t', 0);
+  await p.append(idem(0));
+  await p.append(txn(7)); // stays open
+  await p.append(txn(8));
+  await p.appendControl({ producerId: 8, producerEpoch: 0, commit: true, coordinatorEpoch: 0 });
+  assert.equal(p.producerIdCount(), 3);
+  now = T0 + 30_000;
+  await p.append(idem(1));
+  now = T0 + 70_000; // 8 idle for 70 s, 42 for 40 s
+  await p.appendRecords([{ value: Buffer.from('tick') }]);
+  assert.equal(p.producerIdCount(), 2, 'the committed producer 8 expired');
+  assert.equal((await p.append(idem(1))).duplicate, true, 'producer 42 still has its sequences');
+  await assert.rejects(p.append(idem(5)), isCode('OUT_OF_ORDER_SEQUENCE'));
+  await log.close();
+
+  // The recovery point carries each producer's last write: 42 (last written at T0 + 30 s)
+  // expires 60 s after that, not 60 s after the restart.
+  now = T0 + 80_000;
+  log = await openLog(fs, opts);
+  p = log.partition('t', 0);
+  assert.equal(p.producerIdCount(), 2);
+  now = T0 + 131_000;
+  await p.appendRecords([{ value: Buffer.from('tick') }]);
+  assert.equal(p.producerIdCount(), 1, 'only producer 7, whose transaction is open, is left');
+  // Forgotten: its old sequence is new data again, as Kafka takes an expired producer id.
+  assert.equal((await p.append(idem(1))).duplicate, false);
+  await p.appendControl({ producerId: 7, producerEpoch: 0, commit: false, coordinatorEpoch: 0 });
+  now = T0 + 300_000;
+  await p.appendRecords([{ value: Buffer.from('tick') }]);
+  assert.equal(p.producerIdCount(), 0, 'an aborted transaction no longer keeps its producer');
+  assert.deepEqual((await p.read(0, { maxBytes: 1 << 20, isolation: 'read_committed' })).abortedTransactions, [{ producerId: 7, firstOffset: 1 }], 'the aborted index outlives the producer entry');
+  await log.close();
+  await assert.rejects(openLog(fs, { producerIdExpirationMs: 0 }), isCode('INVALID_CONFIG'));
+});
+
 test('transactions: LSO, aborted index and read_committed survive a restart', async () => {
   const fs = new MemoryFileSystem({ seed: 7 });
   let log = await openLog(fs);

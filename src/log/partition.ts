@@ -34,7 +34,7 @@ import { Segment, parseSegmentFileName, segmentFileName } from './segment/segmen
 import type { SegmentInfo } from './segment/segment.js';
 import { findValidBatchAfter, scanSegment } from './segment/scan.js';
 import type { BatchVisitor } from './segment/scan.js';
-import { ProducerState } from './producer-state.js';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerState } from './producer-state.js';
 import type { BatchMeta } from './producer-state.js';
 import { deleteRecoveryPoint, readRecoveryPoint, writeRecoveryPoint } from './recovery-point.js';
 import type { RecoveryPoint } from './recovery-point.js';
@@ -91,6 +91,8 @@ export interface PartitionOptions {
   config: () => TopicConfig;
   flush: FlushPolicy;
   clock: () => number;
+  /** Kafka's producer.id.expiration.ms (see producer-state.ts); default one day. */
+  producerIdExpirationMs?: number;
   /** The Log's shared tail-cache budget; default: a budget of this partition's own. */
   tailCache?: TailCacheBudget;
 }
@@ -133,6 +135,9 @@ export class Partition {
   private readonly config: () => TopicConfig;
   private readonly flushPolicy: FlushPolicy;
   private readonly clock: () => number;
+  private readonly producerIdExpirationMs: number;
+  /** Expired producers are looked for at most this often while appending (and at every recovery point). */
+  private nextProducerExpiry = 0;
 
   private segs: Segment[] = [];
   private startOffset = 0;
@@ -163,6 +168,7 @@ export class Partition {
     this.config = o.config;
     this.flushPolicy = o.flush;
     this.clock = o.clock;
+    this.producerIdExpirationMs = o.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
     this.tail = new TailCache(o.tailCache ?? new TailCacheBudget());
   }
 
@@ -354,6 +360,7 @@ export class Partition {
 
     const ps = this.producers;
     const logAppendTime = cfg.messageTimestampType === 'LogAppendTime';
+    if (now >= this.nextProducerExpiry) this.expireProducersAt(now);
     ps.begin();
     let next = this.nextOffset;
     const accepted: { p: PendingAppend; base: number; last: number; dup: BatchMeta | undefined }[] = [];
@@ -366,7 +373,7 @@ export class Partition {
           const m = p.control;
           ps.checkMarker(m.producerId, m.producerEpoch);
           setBaseOffset(p.buf, 0, next);
-          ps.applyMarker(m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, next);
+          ps.applyMarker(m.producerId, m.producerEpoch, m.commit, m.coordinatorEpoch, next, now);
           accepted.push({ p, base: next, last: next, dup: undefined });
           bufs.push(p.buf);
           next++;
@@ -389,7 +396,7 @@ export class Partition {
           const pos = p.positions[i]!;
           setBaseOffset(p.buf, pos, next);
           if (logAppendTime) setMaxTimestampForLogAppendTime(p.buf, pos, now);
-          ps.apply(h, next, next + h.lastOffsetDelta);
+          ps.apply(h, next, next + h.lastOffsetDelta, now);
           next += h.lastOffsetDelta + 1;
         }
         if (firstDup && lastDup) {
@@ -574,9 +581,30 @@ export class Partition {
     });
   }
 
+  /**
+   * Forgets producers idle for producer.id.expiration.ms; returns how many. Appends look now
+   * and then; the log cleaner calls this on every pass, so a partition nobody writes to forgets too.
+   */
+  async expireProducers(): Promise<number> {
+    this.ensureOpen();
+    return this.exclusive(async () => this.expireProducersAt(this.clock()));
+  }
+
+  private expireProducersAt(now: number): number {
+    // Kafka looks every 10 minutes; a short expiration (tests) is looked at as often as it lasts.
+    this.nextProducerExpiry = now + Math.min(this.producerIdExpirationMs, 600_000);
+    return this.producers.expire(now, this.producerIdExpirationMs);
+  }
+
+  /** Producer ids this partition remembers (Kafka's ProducerIdCount). */
+  producerIdCount(): number {
+    return this.producers.producers.size;
+  }
+
   private async checkpoint(): Promise<void> {
     const seg = this.active;
     this.producers.pruneBefore(this.startOffset);
+    this.expireProducersAt(this.clock());
     const rp: RecoveryPoint = {
       version: 1,
       offset: this.nextOffset,
@@ -911,7 +939,7 @@ export class Partition {
       }
       const rpSeg = rp ? segs.find((s) => s.baseOffset === rp!.segmentBase) : undefined;
       if (!rp || !rpSeg || rpSeg.size < rp.position) rp = undefined;
-      this.producers = rp ? ProducerState.restore(rp.producers) : new ProducerState();
+      this.producers = rp ? ProducerState.restore(rp.producers, now) : new ProducerState();
       report.recoveredFrom = rp ? 'recovery-point' : 'full-scan';
       const ps = this.producers;
       const visit: BatchVisitor = (h, _pos, buf, at) => {
@@ -922,8 +950,8 @@ export class Partition {
           const r = records[0];
           if (!r) return;
           const marker = decodeControlRecord(r);
-          ps.applyMarker(h.producerId, h.producerEpoch, marker.commit, marker.coordinatorEpoch, h.baseOffset);
-        } else ps.apply(h, h.baseOffset, h.baseOffset + h.lastOffsetDelta);
+          ps.applyMarker(h.producerId, h.producerEpoch, marker.commit, marker.coordinatorEpoch, h.baseOffset, now);
+        } else ps.apply(h, h.baseOffset, h.baseOffset + h.lastOffsetDelta, now);
       };
 
       let expected = segs[0]?.baseOffset ?? rp?.logStartOffset ?? 0;

@@ -4,6 +4,10 @@
 // - open transactions (producer id -> first offset) giving the last stable offset;
 // - the aborted-transaction index read_committed fetches return.
 // Changes made while building a write group can be rolled back if the write fails.
+// A producer id not written for producer.id.expiration.ms (Kafka's broker setting, one day by
+// default) is forgotten unless it has a transaction open, as Kafka does: without it, every
+// producer id ever used stays in memory and in every recovery point. The engine's
+// exactly-once topic sink takes a new id per checkpoint, so that is thousands a day per sink.
 // May import: ../errors.js, ../codec/record-batch.js (types).
 import { SluiceError } from '../errors.js';
 import type { BatchHeader } from '../codec/record-batch.js';
@@ -22,7 +26,12 @@ export interface ProducerEntry {
   epoch: number;
   coordinatorEpoch: number;
   batches: BatchMeta[];
+  /** When this producer last wrote here (the log's clock at append; at recovery, the time of recovery). */
+  lastWriteMs: number;
 }
+
+/** Kafka's producer.id.expiration.ms default: one day. */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 24 * 3600 * 1000;
 
 export interface AbortedTxn {
   producerId: number;
@@ -32,7 +41,8 @@ export interface AbortedTxn {
 }
 
 export interface ProducerStateSnapshot {
-  producers: [number, number, number, number[]][]; // pid, epoch, coordinatorEpoch, flattened batches
+  // pid, epoch, coordinatorEpoch, flattened batches, last write (absent in recovery points written before expiry existed)
+  producers: [number, number, number, number[], number?][];
   ongoing: [number, number][];
   aborted: [number, number, number][];
 }
@@ -80,7 +90,7 @@ export class ProducerState {
   private touch(pid: number): ProducerEntry | undefined {
     const cur = this.producers.get(pid);
     if (this.undo) {
-      const saved = cur ? { epoch: cur.epoch, coordinatorEpoch: cur.coordinatorEpoch, batches: cur.batches.slice() } : undefined;
+      const saved = cur ? { ...cur, batches: cur.batches.slice() } : undefined;
       this.undo.push(() => {
         if (saved) this.producers.set(pid, saved);
         else this.producers.delete(pid);
@@ -121,12 +131,15 @@ export class ProducerState {
     return undefined;
   }
 
-  /** Records a data batch now at [firstOffset, lastOffset]. */
-  apply(h: BatchHeader, firstOffset: number, lastOffset: number): void {
+  /** Records a data batch now at [firstOffset, lastOffset], written at `nowMs`. */
+  apply(h: BatchHeader, firstOffset: number, lastOffset: number, nowMs: number): void {
     if (h.producerId < 0) return;
     const pid = h.producerId;
     const cur = this.touch(pid);
-    const e: ProducerEntry = cur && cur.epoch === h.producerEpoch ? { ...cur, batches: cur.batches.slice() } : { epoch: h.producerEpoch, coordinatorEpoch: cur?.coordinatorEpoch ?? -1, batches: [] };
+    const e: ProducerEntry =
+      cur && cur.epoch === h.producerEpoch
+        ? { ...cur, batches: cur.batches.slice(), lastWriteMs: nowMs }
+        : { epoch: h.producerEpoch, coordinatorEpoch: cur?.coordinatorEpoch ?? -1, batches: [], lastWriteMs: nowMs };
     e.batches.push({ firstSeq: h.baseSequence, lastSeq: lastSeqOf(h), firstOffset, lastOffset });
     if (e.batches.length > PRODUCER_BATCHES_KEPT) e.batches.shift();
     this.producers.set(pid, e);
@@ -145,13 +158,11 @@ export class ProducerState {
     }
   }
 
-  /** Records a commit/abort marker at `offset`, closing the producer's open transaction. */
-  applyMarker(producerId: number, producerEpoch: number, commit: boolean, coordinatorEpoch: number, offset: number): void {
+  /** Records a commit/abort marker at `offset`, written at `nowMs`, closing the producer's open transaction. */
+  applyMarker(producerId: number, producerEpoch: number, commit: boolean, coordinatorEpoch: number, offset: number, nowMs: number): void {
     const cur = this.touch(producerId);
-    if (!cur || cur.epoch !== producerEpoch || cur.coordinatorEpoch !== coordinatorEpoch) {
-      const batches = cur && cur.epoch === producerEpoch ? cur.batches.slice() : [];
-      this.producers.set(producerId, { epoch: Math.max(producerEpoch, cur?.epoch ?? -1), coordinatorEpoch, batches });
-    }
+    const batches = cur && cur.epoch === producerEpoch ? cur.batches.slice() : [];
+    this.producers.set(producerId, { epoch: Math.max(producerEpoch, cur?.epoch ?? -1), coordinatorEpoch, batches, lastWriteMs: nowMs });
     const first = this.ongoing.get(producerId);
     if (first === undefined) return;
     this.ongoing.delete(producerId);
@@ -160,6 +171,21 @@ export class ProducerState {
       this.aborted.push({ producerId, firstOffset: first, lastOffset: offset });
       this.undo?.push(() => this.aborted.pop());
     }
+  }
+
+  /**
+   * Forgets producers that wrote nothing for `expirationMs` and have no transaction open;
+   * returns how many. A forgotten producer's next batch is taken as new data (no duplicate
+   * check, no fencing of an older epoch), as Kafka takes an expired producer id.
+   */
+  expire(nowMs: number, expirationMs: number): number {
+    let n = 0;
+    for (const [pid, e] of this.producers) {
+      if (nowMs - e.lastWriteMs < expirationMs || this.ongoing.has(pid)) continue;
+      this.producers.delete(pid);
+      n++;
+    }
+    return n;
   }
 
   /** First offset of the earliest open transaction, or undefined. */
@@ -207,18 +233,19 @@ export class ProducerState {
 
   snapshot(): ProducerStateSnapshot {
     return {
-      producers: [...this.producers].map(([pid, e]) => [pid, e.epoch, e.coordinatorEpoch, e.batches.flatMap((b) => [b.firstSeq, b.lastSeq, b.firstOffset, b.lastOffset])]),
+      producers: [...this.producers].map(([pid, e]) => [pid, e.epoch, e.coordinatorEpoch, e.batches.flatMap((b) => [b.firstSeq, b.lastSeq, b.firstOffset, b.lastOffset]), e.lastWriteMs]),
       ongoing: [...this.ongoing],
       aborted: this.aborted.map((a) => [a.producerId, a.firstOffset, a.lastOffset]),
     };
   }
 
-  static restore(s: ProducerStateSnapshot): ProducerState {
+  /** `nowMs` stands in for a last write the snapshot does not have (an older recovery point): expiry only starts then. */
+  static restore(s: ProducerStateSnapshot, nowMs: number): ProducerState {
     const st = new ProducerState();
-    for (const [pid, epoch, coordinatorEpoch, flat] of s.producers) {
+    for (const [pid, epoch, coordinatorEpoch, flat, lastWriteMs] of s.producers) {
       const batches: BatchMeta[] = [];
       for (let i = 0; i + 3 < flat.length; i += 4) batches.push({ firstSeq: flat[i]!, lastSeq: flat[i + 1]!, firstOffset: flat[i + 2]!, lastOffset: flat[i + 3]! });
-      st.producers.set(pid, { epoch, coordinatorEpoch, batches });
+      st.producers.set(pid, { epoch, coordinatorEpoch, batches, lastWriteMs: typeof lastWriteMs === 'number' && Number.isFinite(lastWriteMs) ? lastWriteMs : nowMs });
     }
     for (const [pid, off] of s.ongoing) st.ongoing.set(pid, off);
     st.aborted = s.aborted.map(([producerId, firstOffset, lastOffset]) => ({ producerId, firstOffset, lastOffset }));

@@ -157,3 +157,36 @@ test('exactly-once topic sink: a checkpoint sealed while the previous commit was
     assert.deepEqual(await readCommitted(log), ['after', 'p1', 'p2']);
   });
 });
+
+test('exactly-once topic sink: its producer id per checkpoint expires with producerIdExpirationMs, so a long-running job leaves no growing producer state', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-topic-sink-expiry-'));
+  let now = 1_700_000_000_000;
+  // The cleaner runs only when the test asks (runOnce), so what it does is checked, not timed.
+  const log = await Log.open({ dataDir: dir, cleaner: { intervalMs: 3_600_000 }, clock: () => now, producerIdExpirationMs: 60_000 });
+  try {
+    const w = await writerOf(log, { subtask: 0, parallelism: 1, attempt: 1, restoredId: 0 });
+    const expected: string[] = [];
+    const checkpoint = async (id: number): Promise<void> => {
+      const batch = [`k${id}a`, `k${id}b`, `k${id}c`];
+      expected.push(...batch);
+      await w.write(batch, [id, id, id]);
+      await w.preCommit!(id);
+      await w.commit!(id);
+      now += 1_000; // a checkpoint a second
+    };
+    for (let id = 1; id <= 20; id++) await checkpoint(id);
+    const count = (): number => log.partition('eo', 0).producerIdCount() + log.partition('eo', 1).producerIdCount();
+    assert.ok(count() >= 20, `one producer id per checkpoint and partition written: ${count()}`);
+    now += 60_000;
+    await checkpoint(21);
+    // Appends expire what they see; the cleaner also reaches a partition checkpoint 21 did not write.
+    const pass = await log.cleaner!.runOnce();
+    assert.ok(pass.expiredProducerIds > 0, 'the cleaner forgot idle producer ids');
+    assert.ok(count() <= 2, `only checkpoint 21's producer id is left: ${count()}`);
+    assert.deepEqual(await readCommitted(log), expected.sort(), 'every committed record is there once');
+    await nothingOpen(log);
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
