@@ -48,6 +48,8 @@ const SLICES = 'sliced-window-slices';
 const TIMERS = 'sliced-window-timers';
 /** Timers of this operator have one namespace: the key's next window, whatever it is. */
 const NS = 0;
+/** No run of same-key records yet in processBatch (no key is this object). */
+const NO_RUN = Symbol('no run');
 
 /**
  * A copy of an accumulator that merge may consume: a merge may reuse or change either
@@ -113,19 +115,32 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
     // not fired yet (windows ending at or below watermark + 1 have fired), hold for the batch.
     const watermark = this.timers.currentWatermark();
     const firstUnfiredEnd = Number.isFinite(watermark) ? this.firstEndAfter(watermark + 1) : Number.NEGATIVE_INFINITY;
+    // A run of records with the same key (a global window, a hot key, a keyed source) reads
+    // the key's slices once and writes them back once, not once per record: nothing else sees
+    // the state within a batch. Keys are compared by identity, so only primitive keys form runs.
+    let runKey: unknown = NO_RUN;
+    let s: KeySlices<ACC> | undefined;
+    let sliceStart = Number.NaN;
     for (let i = 0; i < values.length; i++) {
       const v = values[i] as T;
       const ts = timestamps[i] as number;
       checkTimestamp(ts);
-      keyed.setCurrentKey(keyed.keyOf(v, 0));
+      const key = keyed.keyOf(v, 0);
+      if (key !== runKey || typeof key === 'object') {
+        if (s !== undefined) this.state.update(s);
+        keyed.setCurrentKey(key);
+        s = this.state.value();
+        runKey = key;
+      }
       // The record's slice starts where its last window starts; once the watermark reached that
-      // window's max timestamp, every window of the record has fired.
-      const start = windowStartWithOffset(ts, offset, slide);
+      // window's max timestamp, every window of the record has fired. Timestamps mostly stay in
+      // the previous record's slice, which spares the modulo (a floating-point one on epoch ms).
+      if (!(ts >= sliceStart && ts < sliceStart + slide)) sliceStart = windowStartWithOffset(ts, offset, slide);
+      const start = sliceStart;
       if (start + size - 1 <= watermark) {
         this.late(v, ts);
         continue;
       }
-      let s = this.state.value();
       if (s === undefined) {
         // Arrays of the one slice, not empty ones grown by push (which reserves room for 17).
         s = { starts: [start], accs: [fn.add(v, fn.createAccumulator())], timer: null };
@@ -150,8 +165,8 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
         this.timers.registerEventTimeTimer(NS, due);
         s.timer = due;
       }
-      this.state.update(s);
     }
+    if (s !== undefined) this.state.update(s);
   }
 
   private late(v: T, ts: number): void {
