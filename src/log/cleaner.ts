@@ -1,8 +1,9 @@
 // The background log cleaner: every interval it applies retention (cleanup.policy delete)
 // and compaction (cleanup.policy compact) to every partition of a Log, and forgets producer
-// ids idle for producer.id.expiration.ms, one partition at a time so it never competes with itself. Compaction of a partition is skipped while
-// nothing new was closed since its last run and no kept tombstone has come of age, so an
-// idle log costs nothing. Errors are collected, never thrown into the timer.
+// ids idle for producer.id.expiration.ms, one partition at a time so it never competes with
+// itself. Compaction of a partition is skipped while nothing new was closed since its last
+// run and no kept tombstone has come of age, so an idle log costs nothing. Errors are
+// collected, never thrown into the timer.
 // The Log starts one by default (LogOptions.cleaner). It never holds a partition's write
 // path for long: compaction reads through Partition.read, writes its replacement outside
 // the partition's lock, and only the final swap (rename + delete + reopen) is exclusive.

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryFileSystem } from './fs/memory-file-system.js';
 import { Log } from './log.js';
+import { ProducerState } from './producer-state.js';
 import type { LogOptions } from './log.js';
 import { decodeBatches, encodeBatch } from '../codec/record-batch.js';
 import { isSluiceError } from '../errors.js';
@@ -222,6 +223,15 @@ test('producer ids expire after producerIdExpirationMs unless a transaction is o
   assert.deepEqual((await p.read(0, { maxBytes: 1 << 20, isolation: 'read_committed' })).abortedTransactions, [{ producerId: 7, firstOffset: 1 }], 'the aborted index outlives the producer entry');
   await log.close();
   await assert.rejects(openLog(fs, { producerIdExpirationMs: 0 }), isCode('INVALID_CONFIG'));
+});
+
+test('a recovery point written before producer expiry existed restores its producers as written at the restore', () => {
+  const T = 1_700_000_000_000;
+  const st = ProducerState.restore({ producers: [[5, 0, -1, [0, 0, 10, 10]]], ongoing: [], aborted: [] }, T);
+  assert.equal(st.expire(T + 59_999, 60_000), 0);
+  assert.equal(st.producers.size, 1);
+  assert.equal(st.expire(T + 60_000, 60_000), 1);
+  assert.equal(st.producers.size, 0);
 });
 
 test('transactions: LSO, aborted index and read_committed survive a restart', async () => {
