@@ -31,3 +31,14 @@ test('a plain { values, timestamps } target and a values-only array are appended
   await (await sink.createWriter({} as never)).write(['x', 'y'], [5, 6]);
   assert.deepEqual(only, ['x', 'y']);
 });
+
+test('an append far larger than a batch (the worker runtime gathering results) keeps every record in order', () => {
+  const c = new CollectedRecords<number>();
+  c.append([1, 2], [10, 20]);
+  const big = Array.from({ length: 200_000 }, (_v, i) => i + 3);
+  c.append(big, big.map((x) => x * 10));
+  assert.equal(c.values.length, 200_002);
+  assert.deepEqual(c.values.slice(0, 4), [1, 2, 3, 4]);
+  assert.equal(c.values[200_001], 200_002);
+  assert.equal(c.timestamps[200_001], 2_000_020);
+});
