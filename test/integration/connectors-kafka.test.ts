@@ -18,8 +18,10 @@ import { DLQ_HEADERS } from '../../src/engine/sources/dead-letters.js';
 import { runChildJob, type ChildRun } from './support/child-job.js';
 
 const JOB = new URL('./fixtures/connectors-kafka-job.ts', import.meta.url).pathname;
-// Enough work that 10 runs, each killed soon after its first checkpoint, cannot finish it.
-const RECORDS = 60000;
+// Enough work that 10 runs, each killed soon after its first checkpoint, cannot finish it: a
+// run usually commits a few hundred records before its kill, but one whose first checkpoint
+// is slow has committed up to 46,000 (ten kills left 33,000-69,000 records in the output here).
+const RECORDS = 300_000;
 const BAD = [17, 1234, 4321];
 let dir: string;
 let log: Log;
@@ -50,7 +52,7 @@ function runChild(ckDir: string, kill = false): Promise<ChildRun> {
   return kill ? runChildJob(JOB, [...args, 'kill-point'], { on: 'kill-point' }) : runChildJob(JOB, args);
 }
 
-test('killed 10 times: a read_committed reader sees every result exactly once; bad records are dead letters', { timeout: 150_000 }, async () => {
+test('killed 10 times: a read_committed reader sees every result exactly once; bad records are dead letters', { timeout: 240_000 }, async () => {
   const ckDir = join(dir, 'ck');
   let kills = 0;
   const progress: number[] = [];
