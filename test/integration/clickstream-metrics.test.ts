@@ -35,7 +35,8 @@ test('/metrics is valid Prometheus text and its counters match the records sent'
   try {
     const clicks = new ClickstreamGenerator({ seed: 7 }).takeUntil(CLICKSTREAM_DEFAULTS.startTime + 6 * 60_000);
     const kafka = new Kafka({ clientId: 'metrics-test', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING });
-    const producer = kafka.producer({ maxInFlightRequests: 1 });
+    // Idempotent: the partition then remembers this producer's id (sluice_log_producer_ids).
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let i = 0; i < clicks.length; i += 250) {
       await producer.send({ topic: CLICKSTREAM_TOPICS.clicks, messages: clicks.slice(i, i + 250).map((c) => ({ key: c.userId, value: JSON.stringify(c), timestamp: String(c.ts) })) });
@@ -76,7 +77,8 @@ test('/metrics is valid Prometheus text and its counters match the records sent'
     assert.equal(v('sluice_records_in_total', { ...job1, operator: 'late-sink' }), ref.dropped);
     assert.ok(ref.dropped > 0);
     assert.equal(v('sluice_log_end_offset', { topic: CLICKSTREAM_TOPICS.clicks, partition: '0' }), clicks.length + 5);
-    const produce = fams.get('sluice_broker_requests_total')?.samples.find((s) => /produce/i.test(s.labels['api'] ?? ''));
+    assert.equal(v('sluice_log_producer_ids', { topic: CLICKSTREAM_TOPICS.clicks, partition: '0' }), 1);
+    const produce = fams.get('sluice_broker_requests_total')?.samples.find((s) => s.labels['api'] === 'Produce');
     assert.ok(produce && produce.value >= Math.ceil(clicks.length / 250), 'broker produce requests counted');
     assert.ok((fams.get('sluice_broker_bytes_in_total')?.samples[0]?.value ?? 0) > 0);
     // Bytes per topic: at least every value sent (batches add headers; kafkajs sends uncompressed).
