@@ -117,7 +117,8 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
     const firstUnfiredEnd = Number.isFinite(watermark) ? this.firstEndAfter(watermark + 1) : Number.NEGATIVE_INFINITY;
     // A run of records with the same key (a global window, a hot key, a keyed source) reads
     // the key's slices once and writes them back once, not once per record: nothing else sees
-    // the state within a batch. Keys are compared by identity, so only primitive keys form runs.
+    // the state within a batch. Keys are compared by identity, so only primitive keys (null, the
+    // key of windowAll, among them) form runs.
     let runKey: unknown = NO_RUN;
     let s: KeySlices<ACC> | undefined;
     let sliceStart = Number.NaN;
@@ -126,7 +127,7 @@ export class SlicedWindowOperator<T, K, ACC, R, OUT>
       const ts = timestamps[i] as number;
       checkTimestamp(ts);
       const key = keyed.keyOf(v, 0);
-      if (key !== runKey || typeof key === 'object') {
+      if (key !== runKey || (typeof key === 'object' && key !== null)) {
         if (s !== undefined) this.state.update(s);
         keyed.setCurrentKey(key);
         s = this.state.value();
