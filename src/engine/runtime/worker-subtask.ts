@@ -89,7 +89,6 @@ export class WorkerSubtask {
     const tick = setInterval(() => this.wake(), r.pollTimeoutMs);
     try {
       await this.loop();
-      clearInterval(tick);
       // A commit queued just before `stop` (stop-with-savepoint) completes before the sinks close.
       await this.ctrlChain;
       if (this.closeRequested) for (const sk of r.sinks) await sk.writer.finish?.();
