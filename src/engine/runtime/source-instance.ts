@@ -75,9 +75,9 @@ export class SourceInstance {
     const values = batch.values;
     const recordTs = batch.timestamps;
     const tsOf = this.node.timestampOf;
-    let ts: number[] = recordTs;
+    const ts: number[] = recordTs;
     if (tsOf) {
-      ts = new Array<number>(n);
+      // In place: the batch's arrays belong to the engine once polled (see SourceBatch).
       try {
         for (let i = 0; i < n; i++) ts[i] = tsOf(values[i], recordTs[i] as number);
       } catch (err) {

@@ -13,6 +13,15 @@ export interface CollectionSourceOptions<T> {
   readonly name?: string;
 }
 
+/** NO_TIMESTAMP repeated, copied out by noTimestamps (a copy of a double array is one memcpy). */
+let noTimestampRow: number[] = [];
+
+/** A fresh array of `n` NO_TIMESTAMPs, already of double elements, so stamping event times in place does not convert it. */
+function noTimestamps(n: number): number[] {
+  if (noTimestampRow.length < n) noTimestampRow = new Array<number>(n).fill(NO_TIMESTAMP);
+  return noTimestampRow.slice(0, n);
+}
+
 export function fromCollection<T>(items: readonly T[], options: CollectionSourceOptions<T> = {}): Source<T> {
   const n = Math.max(1, options.partitions ?? 1);
   const timestampOf = options.timestampOf;
@@ -47,7 +56,7 @@ export function fromCollection<T>(items: readonly T[], options: CollectionSource
             const len = values.length;
             pos[i] = at + len;
             let timestamps: number[];
-            if (timestampOf === undefined) timestamps = new Array<number>(len).fill(NO_TIMESTAMP);
+            if (timestampOf === undefined) timestamps = noTimestamps(len);
             else {
               timestamps = new Array<number>(len);
               for (let j = 0; j < len; j++) timestamps[j] = timestampOf(values[j] as T);
