@@ -52,25 +52,27 @@ interface Timer<N> {
 /** The timers of one (namespace, key): one timer (the common case) or several by time. */
 type Slot<N> = Timer<N> | Map<number, Timer<N>>;
 
-/** Timers of one time, in registration order; `at` is where firing has got to. */
-interface Bucket<N> {
-  readonly timers: Timer<N>[];
-  at: number;
+/** Several timers of one time, in registration order; `at` is where firing has got to. */
+class TimerBucket<N> {
+  at = 0;
+  constructor(readonly timers: Timer<N>[]) {}
 }
 
 /**
  * Timers bucketed by time: a min-heap of the distinct times plus, per time, its timers in
  * registration order (the firing order of equal times). Windows and most timers share a few
  * times (window ends lie on a grid), so registering and firing cost a Map lookup instead of
- * a sift through a heap of every key's timer. Deletion is lazy (a deleted timer stays in its
- * bucket, marked dead). An index namespace -> key -> time deduplicates; it is looked up BEFORE
- * a timer is allocated, so re-registering an existing timer (the common case: every element
- * of a window registers the window's end) allocates nothing. Namespaces come first because
- * there are few of them (windows, or one namespace for user timers), so few Maps are created.
+ * a sift through a heap of every key's timer. A time with one timer (timers at distinct
+ * times, such as each auction's own expiry) holds the timer itself, not a bucket around it.
+ * Deletion is lazy (a deleted timer stays where it is, marked dead). An index namespace ->
+ * key -> time deduplicates; it is looked up BEFORE a timer is allocated, so re-registering an
+ * existing timer (the common case: every element of a window registers the window's end)
+ * allocates nothing. Namespaces come first because there are few of them (windows, or one
+ * namespace for user timers), so few Maps are created.
  */
 class TimerQueue<N> {
   private readonly index = new Map<HeapKey, Map<HeapKey, Slot<N>>>();
-  private readonly buckets = new Map<number, Bucket<N>>();
+  private readonly buckets = new Map<number, Timer<N> | TimerBucket<N>>();
   /** Min-heap of the times that have a bucket. */
   private readonly times: number[] = [];
   private count = 0;
@@ -105,12 +107,12 @@ class TimerQueue<N> {
     t.seq = this.seq++;
     this.count++;
     this.last = t;
-    let bucket = this.buckets.get(t.time);
-    if (bucket === undefined) {
-      this.buckets.set(t.time, (bucket = { timers: [], at: 0 }));
+    const entry = this.buckets.get(t.time);
+    if (entry === undefined) {
+      this.buckets.set(t.time, t);
       pushTime(this.times, t.time);
-    }
-    bucket.timers.push(t);
+    } else if (entry instanceof TimerBucket) entry.timers.push(t);
+    else this.buckets.set(t.time, new TimerBucket([entry, t]));
   }
 
   remove(t: Timer<N>): void {
@@ -132,14 +134,20 @@ class TimerQueue<N> {
     if (byKey.size === 0) this.index.delete(t.nsH);
   }
 
-  /** The earliest bucket with a live timer left, its position at that timer; undefined when none. */
-  private firstLive(): Bucket<N> | undefined {
+  /** What firstLive found the earliest live timer in (the timer itself, or its bucket). */
+  private front: Timer<N> | TimerBucket<N> | undefined;
+
+  /** The earliest live timer (a bucket's `at` moved onto it); undefined when none. */
+  private firstLive(): Timer<N> | undefined {
     while (this.times.length > 0) {
       const time = this.times[0] as number;
-      const bucket = this.buckets.get(time) as Bucket<N>;
-      const timers = bucket.timers;
-      while (bucket.at < timers.length && !(timers[bucket.at] as Timer<N>).live) bucket.at++;
-      if (bucket.at < timers.length) return bucket;
+      const entry = this.buckets.get(time) as Timer<N> | TimerBucket<N>;
+      if (entry instanceof TimerBucket) {
+        const timers = entry.timers;
+        while (entry.at < timers.length && !(timers[entry.at] as Timer<N>).live) entry.at++;
+        this.front = entry;
+        if (entry.at < timers.length) return timers[entry.at];
+      } else if (entry.live) return (this.front = entry);
       this.buckets.delete(time);
       popTime(this.times);
     }
@@ -148,16 +156,19 @@ class TimerQueue<N> {
 
   /** Earliest live timer's time, or +Infinity. */
   peekTime(): number {
-    const b = this.firstLive();
-    return b === undefined ? Number.POSITIVE_INFINITY : (b.timers[b.at] as Timer<N>).time;
+    const t = this.firstLive();
+    return t === undefined ? Number.POSITIVE_INFINITY : t.time;
   }
 
   pollUpTo(time: number): Timer<N> | undefined {
-    const b = this.firstLive();
-    if (b === undefined) return undefined;
-    const top = b.timers[b.at] as Timer<N>;
-    if (top.time > time) return undefined;
-    b.at++;
+    const top = this.firstLive();
+    if (top === undefined || top.time > time) return undefined;
+    const entry = this.front;
+    if (entry instanceof TimerBucket) entry.at++;
+    else {
+      this.buckets.delete(top.time);
+      popTime(this.times);
+    }
     this.remove(top);
     return top;
   }
@@ -169,7 +180,11 @@ class TimerQueue<N> {
   /** Live timers in registration order. */
   liveTimers(): Timer<N>[] {
     const out: Timer<N>[] = [];
-    for (const b of this.buckets.values()) for (let i = b.at; i < b.timers.length; i++) if ((b.timers[i] as Timer<N>).live) out.push(b.timers[i] as Timer<N>);
+    for (const entry of this.buckets.values()) {
+      if (entry instanceof TimerBucket) {
+        for (let i = entry.at; i < entry.timers.length; i++) if ((entry.timers[i] as Timer<N>).live) out.push(entry.timers[i] as Timer<N>);
+      } else if (entry.live) out.push(entry);
+    }
     return out.sort((a, b) => a.seq - b.seq);
   }
 }
