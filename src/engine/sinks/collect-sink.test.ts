@@ -1,6 +1,7 @@
 // The collect sink keeps every record and its timestamp, in arrival order, whatever the
 // number of batches (its timestamp store grows past its first 1,024 slots), and reading the
-// timestamps between writes sees the later writes too. Plain targets are appended to.
+// timestamps between writes sees the later writes too; `values` stays one array. Plain
+// targets are appended to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendCollected, collectSink, CollectedRecords } from './collect-sink.js';
@@ -41,4 +42,16 @@ test('an append far larger than a batch (the worker runtime gathering results) k
   assert.deepEqual(c.values.slice(0, 4), [1, 2, 3, 4]);
   assert.equal(c.values[200_001], 200_002);
   assert.equal(c.timestamps[200_001], 2_000_020);
+});
+
+test('values is one array: a reference taken before the writes holds them all once the sink closes', async () => {
+  const sink = collectSink<number>();
+  const held = sink.collected.values;
+  const writer = await sink.createWriter({} as never);
+  // More single-record batches than the store keeps before copying, then a few more.
+  for (let i = 0; i < 5000; i++) await writer.write([i], [i * 2]);
+  await writer.close();
+  assert.deepEqual(held, Array.from({ length: 5000 }, (_v, i) => i));
+  assert.equal(held, sink.collected.values);
+  assert.deepEqual(sink.collected.timestamps, Array.from({ length: 5000 }, (_v, i) => i * 2));
 });
