@@ -11,8 +11,14 @@ export interface NexmarkQuery<OUT> {
   readonly description: string;
   /** Adds the query to a stream of events that already carries event time and watermarks. */
   build(events: DataStream<NexmarkEvent>): DataStream<OUT>;
-  /** The same result, computed by a plain TypeScript loop. */
-  loop(events: readonly NexmarkEvent[]): OUT[];
+  /** The same result, computed by a plain TypeScript loop; stateless queries append to `out` when given. */
+  loop(events: readonly NexmarkEvent[], out?: OUT[]): OUT[];
+  /**
+   * The loop keeps nothing from one event to the next, so running it over consecutive slices
+   * of the events, appending to one `out`, gives its result over all of them (see
+   * runBatchedLoop in measure.ts).
+   */
+  readonly stateless?: boolean;
   /** Whether the engine's output order is defined (parallelism 1): then it must match exactly. */
   readonly ordered: boolean;
   /** Canonical string of one output record (the unit of comparison). */
