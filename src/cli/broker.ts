@@ -153,10 +153,9 @@ export const brokerVerb: Verb = {
         throw err;
       }
     }
-    console.log(`sluice broker listening on ${broker.host}:${broker.port} (advertised ${broker.context.config.advertisedHost}:${broker.context.config.advertisedPort})`);
-    if (registry !== undefined) console.log(`sluice registry listening on ${registry.url} (schemas in the broker's log, topic _schemas)`);
-    if (ui !== undefined) console.log(`sluice ui listening on http://${uiAddress!.host}:${ui.port}/ (metrics at /metrics)`);
-    await new Promise<void>((resolve) => {
+    // The signal handlers go in before the "listening" lines: a supervisor or test that signals
+    // as soon as it reads them must not meet the default action, which kills at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         process.off('SIGTERM', onTerm);
         process.off('SIGINT', onInt);
@@ -168,6 +167,10 @@ export const brokerVerb: Verb = {
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
     });
+    console.log(`sluice broker listening on ${broker.host}:${broker.port} (advertised ${broker.context.config.advertisedHost}:${broker.context.config.advertisedPort})`);
+    if (registry !== undefined) console.log(`sluice registry listening on ${registry.url} (schemas in the broker's log, topic _schemas)`);
+    if (ui !== undefined) console.log(`sluice ui listening on http://${uiAddress!.host}:${ui.port}/ (metrics at /metrics)`);
+    await stopped;
     // The UI and the registry first: they read and write the log the broker closes.
     await ui?.stop();
     await registry?.close();
