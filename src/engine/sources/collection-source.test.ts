@@ -1,6 +1,7 @@
 // The collection source reads its partitions in place: record i belongs to partition i mod n,
 // every reader of any parallelism gets exactly its partitions' records in order, a reader
-// restored from positions continues where they point, and timestamps come from timestampOf.
+// restored from positions continues where they point, timestamps come from timestampOf, and
+// each batch owns its timestamp array (the engine stamps event times into it).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -71,4 +72,17 @@ test('a reader restored from positions continues exactly where they point; times
   const b = await plain.poll(10, 0);
   assert.ok(b !== null && b !== 'end');
   assert.deepEqual(b.timestamps, [NO_TIMESTAMP, NO_TIMESTAMP, NO_TIMESTAMP]);
+});
+
+test('every batch has a timestamp array of its own, which the engine may stamp event times into', async () => {
+  const reader = (await fromCollection(Array.from({ length: 8 }, (_v, i) => i)).createReader(ctx(0, 1))) as SourceReader<number>;
+  const first = await reader.poll(4, 0);
+  const second = await reader.poll(4, 0);
+  assert.ok(first !== null && first !== 'end' && second !== null && second !== 'end');
+  first.timestamps.fill(5);
+  assert.notEqual(first.timestamps, second.timestamps);
+  assert.deepEqual(second.timestamps, [NO_TIMESTAMP, NO_TIMESTAMP, NO_TIMESTAMP, NO_TIMESTAMP]);
+  const third = await (await fromCollection([1, 2, 3, 4]).createReader(ctx(0, 1))).poll(4, 0);
+  assert.ok(third !== null && third !== 'end');
+  assert.deepEqual(third.timestamps, [NO_TIMESTAMP, NO_TIMESTAMP, NO_TIMESTAMP, NO_TIMESTAMP], 'another source is not handed a stamped array either');
 });
