@@ -5,8 +5,8 @@
 // the process's CPU seconds) on the engine without checkpoints and with a checkpoint every
 // 10 s of stream time, and the hand-written loop over the same events; each engine output is
 // CHECKED against the loop's (exit code 1 on any mismatch). For the stateless queries also
-// the loop run in batches with event time (runBatchedLoop), which bounds any batch engine. Then a windowed count against
-// RxJS. Medians over several runs.
+// the loop run in batches with event time (runBatchedLoop), which bounds any batch engine.
+// Then a windowed count against RxJS. Medians over several runs.
 // Imports bench/lib and this folder.
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';

@@ -85,9 +85,9 @@ export function runLoop<OUT>(loop: (events: readonly NexmarkEvent[]) => OUT[], e
  * must at least run it (design decisions 4 and 5): the events taken `batchSize` at a time,
  * each batch copied (a source hands its batch over), every event's time read into a fresh
  * array and the batch's maximum taken (the watermark), then the loop over the batch,
- * appending to one result. No
- * engine of that kind can do less per event, so its rate bounds what such an engine can
- * reach on the query, and its ratio to the plain loop bounds the engine's ratio.
+ * appending to one result. No engine of that kind can do less per event, so its rate bounds
+ * what such an engine can reach on the query, and its ratio to the plain loop bounds the
+ * engine's ratio. The watermark is returned so the work that computes it is observable.
  */
 export function runBatchedLoop<OUT>(loop: (events: readonly NexmarkEvent[], out: OUT[]) => OUT[], events: readonly NexmarkEvent[], batchSize = 1024): Measured<OUT> & { watermark: number } {
   const c0 = cpuMsNow();

@@ -73,13 +73,12 @@ export class SourceInstance {
     if (this.idle) this.setIdle(false);
     const out = this.output;
     const values = batch.values;
-    const recordTs = batch.timestamps;
+    const ts = batch.timestamps;
     const tsOf = this.node.timestampOf;
-    const ts: number[] = recordTs;
     if (tsOf) {
       // In place: the batch's arrays belong to the engine once polled (see SourceBatch).
       try {
-        for (let i = 0; i < n; i++) ts[i] = tsOf(values[i], recordTs[i] as number);
+        for (let i = 0; i < n; i++) ts[i] = tsOf(values[i], ts[i] as number);
       } catch (err) {
         throw toSluiceError(err, 'JOB_FAILED');
       }

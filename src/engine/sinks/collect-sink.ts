@@ -80,7 +80,7 @@ const MAX_PENDING_BATCHES = 4096;
 /** Appends records to `into`: a CollectedRecords, a plain { values, timestamps }, or only values. */
 export function appendCollected<T>(into: Collected<T>, values: readonly T[], timestamps: readonly number[]): void {
   if (into instanceof CollectedRecords) {
-    (into as CollectedRecords<T>).append(values, timestamps);
+    into.append(values, timestamps);
     return;
   }
   for (let i = 0; i < values.length; i++) {

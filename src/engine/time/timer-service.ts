@@ -46,9 +46,6 @@ interface Timer<N> {
   live: boolean;
 }
 
-// Firing order: by time, then by registration, a total order, so timers of equal time fire in
-// the same order in a job and in its restored copy (a snapshot lists timers by registration).
-
 /** The timers of one (namespace, key): one timer (the common case) or several by time. */
 type Slot<N> = Timer<N> | Map<number, Timer<N>>;
 
@@ -60,7 +57,9 @@ class TimerBucket<N> {
 
 /**
  * Timers bucketed by time: a min-heap of the distinct times plus, per time, its timers in
- * registration order (the firing order of equal times). Windows and most timers share a few
+ * registration order. Firing order is by time, then by registration: a total order, so timers
+ * of equal time fire in the same order in a job and in its restored copy (a snapshot lists
+ * timers by registration). Windows and most timers share a few
  * times (window ends lie on a grid), so registering and firing cost a Map lookup instead of
  * a sift through a heap of every key's timer. A time with one timer (timers at distinct
  * times, such as each auction's own expiry) holds the timer itself, not a bucket around it.
