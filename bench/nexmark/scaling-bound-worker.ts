@@ -9,8 +9,8 @@ if (port === null) throw new Error('scaling-bound-worker.ts runs in a worker thr
 const { events } = workerData as { events: number };
 port.once('message', () => {
   const t0 = performance.now();
-  // A failure rejects unhandled, which ends the thread with an 'error' the main thread awaits.
   const job = buildQ5Job(1, events);
+  // A failure rejects unhandled, which ends the thread with an 'error' the main thread awaits.
   void job
     .start({})
     .done.then(() => port.postMessage({ ms: performance.now() - t0, outputs: q5Outputs(job).length }));
