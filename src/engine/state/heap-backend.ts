@@ -126,17 +126,20 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     return c;
   }
 
-  private ensureCell(m: StateMeta, init: () => unknown): Cell {
+  /**
+   * Adds the current (key, namespace)'s cell, which cell(m) has just found absent. Takes the
+   * value itself, not a function making it: a closure over putCell's argument would be
+   * allocated on every putCell, also when the cell exists.
+   */
+  private addCell(m: StateMeta, value: unknown): Cell {
     const st = m.store as HeapStore;
-    const cached = this.cell(m);
-    if (cached !== undefined) return cached;
     let e = this.keyEntry(m);
     if (e === undefined) {
       e = { key: this.curKey, cells: [], keyBytes: undefined };
       st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
       st.cachedEntry = e;
     }
-    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value: init(), enc: undefined, nsBytes: undefined };
+    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value, enc: undefined, nsBytes: undefined };
     const cells = e.cells;
     if (cells instanceof Map) cells.set(c.nsH, c);
     else if (cells.length < SMALL_CELLS) cells.push(c);
@@ -188,7 +191,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     if (c !== undefined) {
       c.value = stored;
       this.stale(c);
-    } else this.ensureCell(m, () => stored);
+    } else this.addCell(m, stored);
   }
 
   removeCell(m: StateMeta): void {
@@ -205,7 +208,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   }
 
   mapPut(m: StateMeta, userKey: unknown, stored: unknown): void {
-    const c = this.ensureCell(m, () => new Map<HeapKey, MapEntry>());
+    const c = this.cell(m) ?? this.addCell(m, new Map<HeapKey, MapEntry>());
     this.stale(c);
     const map = c.value as Map<HeapKey, MapEntry>;
     const uh = heapKeyOf(userKey);

@@ -165,3 +165,92 @@ test('timers of equal time fire in registration order, in a job and in its resto
   assert.deepEqual(run(false), ['e:c@7', 'e:a@7', 'e:b@7', 'e:c@12', 'e:a@12']);
   assert.deepEqual(run(true), run(false));
 });
+
+// What a firing may do to its own key's timers (a window registering its next end, a
+// function re-arming itself): register successors, including one at the fired time itself, and
+// delete them again. Checked against a model that keeps the pending timers in a plain list.
+test('property: timers registered and deleted while a timer fires behave as if registered outside it', () => {
+  type Action = ['reg' | 'del', number];
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 30 })), { minLength: 1, maxLength: 20 }),
+      fc.array(fc.array(fc.tuple(fc.constantFrom<'reg' | 'del'>('reg', 'del'), fc.integer({ min: 0, max: 12 })), { maxLength: 3 }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 5 }),
+      (initial, scripts, steps) => {
+        // The n-th firing (over the whole run) runs scripts[n % length]; each action is relative
+        // to the fired time, and a firing acts at most 40 times in all so the run ends.
+        const pending: Array<[string, number]> = [];
+        const modelFired: string[] = [];
+        const has = (k: string, t: number) => pending.some(([pk, pt]) => pk === k && pt === t);
+        let firings = 0;
+        const actionsOf = (): Action[] => (firings++ < 40 ? (scripts[firings % scripts.length] as Action[]) : []);
+
+        let key: unknown;
+        const svcFired: string[] = [];
+        let svcFirings = 0;
+        const svc: TimerServiceImpl<null> = new TimerServiceImpl<null>(
+          { currentKey: () => key, currentKeyGroup: () => 0, setCurrentKey: (k) => (key = k), keyGroupOf: () => 0 },
+          {
+            onEventTime: (t, k) => {
+              svcFired.push(`${String(k)}@${t}`);
+              const acts = svcFirings++ < 40 ? (scripts[svcFirings % scripts.length] as Action[]) : [];
+              for (const [op, d] of acts) {
+                if (op === 'reg') svc.registerEventTimeTimer(null, t + d);
+                else svc.deleteEventTimeTimer(null, t + d);
+              }
+            },
+            onProcessingTime: () => undefined,
+          },
+          () => 0,
+          undefined,
+        );
+        for (const [k, t] of initial) {
+          key = k;
+          svc.registerEventTimeTimer(null, t);
+          if (!has(k, t)) pending.push([k, t]);
+        }
+        for (const wm of steps.sort((x, y) => x - y)) {
+          svc.advanceWatermark(wm);
+          // The model: the earliest pending timer fires first, ties in registration order.
+          for (;;) {
+            let i = -1;
+            for (let j = 0; j < pending.length; j++) if (pending[j]![1] <= wm && (i < 0 || pending[j]![1] < pending[i]![1])) i = j;
+            if (i < 0) break;
+            const [k, t] = pending.splice(i, 1)[0]!;
+            modelFired.push(`${k}@${t}`);
+            for (const [op, d] of actionsOf()) {
+              if (op === 'reg' && !has(k, t + d)) pending.push([k, t + d]);
+              if (op === 'del') {
+                const at = pending.findIndex(([pk, pt]) => pk === k && pt === t + d);
+                if (at >= 0) pending.splice(at, 1);
+              }
+            }
+          }
+          assert.deepEqual(svcFired, modelFired);
+          assert.equal(svc.timerCount().event, pending.length);
+        }
+        // Whatever is pending is registered once: registering it again adds nothing.
+        for (const [k, t] of pending) {
+          key = k;
+          svc.registerEventTimeTimer(null, t);
+        }
+        assert.equal(svc.timerCount().event, pending.length);
+      },
+    ),
+  );
+});
+
+test('a key whose timer fired without a successor can register the same times as other keys again', () => {
+  const fired: [string, number, unknown][] = [];
+  const { svc, setKey } = service(fired);
+  setKey('a');
+  svc.registerEventTimeTimer(null, 5);
+  svc.advanceWatermark(5); // a@5 fires and registers nothing: its timer is free for reuse
+  setKey('b');
+  svc.registerEventTimeTimer(null, 10); // may reuse a@5's timer
+  setKey('a');
+  svc.registerEventTimeTimer(null, 10); // must not be taken for b's
+  assert.deepEqual(svc.timerCount(), { event: 2, processing: 0 });
+  svc.advanceWatermark(10);
+  assert.deepEqual(fired.map(([k, t]) => `${k}@${t}`), ['e:a@5', 'e:b@10', 'e:a@10']);
+});

@@ -85,7 +85,9 @@ class TimerQueue<N> {
     const s = this.index.get(nsH)?.get(keyH);
     if (s === undefined) return undefined;
     const t = s instanceof Map ? s.get(time) : s.time === time ? s : undefined;
-    if (t !== undefined) this.last = t;
+    // The slot may hold the timer being fired (dead, see pollUpTo): it is not registered.
+    if (t === undefined || !t.live) return undefined;
+    this.last = t;
     return t;
   }
 
@@ -93,7 +95,9 @@ class TimerQueue<N> {
     let byKey = this.index.get(t.nsH);
     if (byKey === undefined) this.index.set(t.nsH, (byKey = new Map()));
     const s = byKey.get(t.keyH);
-    if (s === undefined) byKey.set(t.keyH, t);
+    // Taking over the slot of the timer being fired updates the entry in place: a window's
+    // next timer, registered as it fires, costs no Map delete and insert.
+    if (s === undefined || (!(s instanceof Map) && !s.live)) byKey.set(t.keyH, t);
     else if (s instanceof Map) s.set(t.time, t);
     else
       byKey.set(
@@ -116,10 +120,12 @@ class TimerQueue<N> {
 
   remove(t: Timer<N>): void {
     t.live = false;
+    this.count--;
     this.unindex(t);
   }
 
-  private unindex(t: Timer<N>): void {
+  /** Removes t's index entry, unless a successor has already taken its slot. */
+  unindex(t: Timer<N>): void {
     const byKey = this.index.get(t.nsH);
     if (byKey === undefined) return;
     const s = byKey.get(t.keyH);
@@ -129,7 +135,6 @@ class TimerQueue<N> {
       s.delete(t.time);
       if (s.size === 0) byKey.delete(t.keyH);
     } else return;
-    this.count--;
     if (byKey.size === 0) this.index.delete(t.nsH);
   }
 
@@ -159,6 +164,11 @@ class TimerQueue<N> {
     return t === undefined ? Number.POSITIVE_INFINITY : t.time;
   }
 
+  /**
+   * Takes the earliest timer due at `time`. It is dead from here on, but a timer alone in its
+   * (namespace, key) slot stays in the index while it fires, so that the successor the firing
+   * registers takes the slot over; the caller ends the firing with unindex().
+   */
   pollUpTo(time: number): Timer<N> | undefined {
     const top = this.firstLive();
     if (top === undefined || top.time > time) return undefined;
@@ -168,7 +178,8 @@ class TimerQueue<N> {
       this.buckets.delete(top.time);
       popTime(this.times);
     }
-    this.remove(top);
+    top.live = false;
+    this.count--;
     return top;
   }
 
@@ -329,6 +340,7 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
     while ((t = this.event.pollUpTo(watermark)) !== undefined) {
       this.keys.setCurrentKey(t.key);
       this.target.onEventTime(t.time, t.key, t.namespace);
+      this.event.unindex(t);
       this.recycle(t);
     }
   }
@@ -339,6 +351,7 @@ export class TimerServiceImpl<N> implements InternalTimerService<N> {
     while ((t = this.processing.pollUpTo(now)) !== undefined) {
       this.keys.setCurrentKey(t.key);
       this.target.onProcessingTime(t.time, t.key, t.namespace);
+      this.processing.unindex(t);
       this.recycle(t);
     }
   }
