@@ -1,15 +1,17 @@
 // Nexmark benchmark: `npm run bench -- nexmark [--quick] [--json]`.
 // First q5 at parallelism 2 (worker threads) against 1, on a heap with no pre-generated events.
-// Then generates the events ahead of timing (the generator's own rate is reported separately),
-// and for each query q0-q5, q7, q8 measures events per second per core (events divided by
-// the process's CPU seconds) on the engine without checkpoints and with a checkpoint every
-// 10 s of stream time, and the hand-written loop over the same events; each engine output is
-// CHECKED against the loop's (exit code 1 on any mismatch). For the stateless queries also
-// the loop run in batches with event time (runBatchedLoop), which bounds any batch engine.
-// Then a windowed count against RxJS. Medians over several runs.
+// Then, for each query q0-q5, q7, q8 in a process of its own (query-process.ts), events per
+// second per core (events divided by the process's CPU seconds) on the engine without
+// checkpoints and with a checkpoint every 10 s of stream time, and the hand-written loop over
+// the same events; each engine output is CHECKED against the loop's (exit code 1 on any
+// mismatch). For the stateless queries also the loop run in batches with event time
+// (runBatchedLoop), which bounds any batch engine. Then, here, the generator's own rate and
+// a windowed count against RxJS. Medians over several runs, after a full warm-up run.
 // Imports bench/lib and this folder.
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Reporter, median, parseBenchFlags } from '../lib/runner.js';
 import { sampleThreadCpu, type ThreadCpu } from '../lib/thread-cpu.js';
@@ -17,7 +19,8 @@ import { NexmarkGenerator } from './generator.js';
 import type { NexmarkEvent } from './model.js';
 import { QUERIES } from './queries/index.js';
 import { compareResults, type NexmarkQuery } from './query.js';
-import { runBatchedLoop, runLoop, runOnEngine, runQueryOnEngine, type Measured } from './measure.js';
+import { runLoop, runOnEngine } from './measure.js';
+import type { QueryMeasurement } from './query-process.js';
 import { buildWindowedCount, windowCountKey, windowedCountLoop, windowedCountRx, type WindowCount } from './windowed-count.js';
 import { q5, type Q5Out } from './queries/q5.js';
 import { buildQ5Job, q5Outputs } from './worker-job.js';
@@ -27,7 +30,6 @@ const flags = parseBenchFlags();
 const rep = new Reporter('nexmark', flags);
 const EVENTS = flags.quick ? 100_000 : 1_000_000;
 const RUNS = flags.quick ? 1 : 3;
-const CHECKPOINT_EVERY_MS = 10_000;
 
 /** Targets from the issue, events/s per core. */
 const TARGETS: Record<string, number> = { q0: 1e6, q1: 1e6, q2: 1e6, q3: 4e5, q8: 4e5, q4: 2e5, q5: 2e5, q7: 2e5 };
@@ -61,49 +63,30 @@ function cpuModel(): string {
   }
 }
 
-async function benchQuery(q: NexmarkQuery<unknown>, events: readonly NexmarkEvent[]): Promise<void> {
-  // Warm-up: every measured configuration once over all the events, as a JMH warm-up
-  // iteration, so the figures are a long-running job's steady state rather than its start.
-  // The engine's code runs once per batch, so V8 optimizes it later than a loop's: after the
-  // earlier warm-up (a 50,000-event prefix) q7's and q8's first 1M-event runs took 2-3x their later ones.
-  runLoop((e) => q.loop(e), events);
-  if (q.stateless) runBatchedLoop((e, out) => q.loop(e, out), events);
-  await runQueryOnEngine(q, events);
-  await runQueryOnEngine(q, events, { checkpointEveryMs: CHECKPOINT_EVERY_MS });
-
-  const loopRuns: Measured<unknown>[] = [];
-  const batched: number[] = [];
-  const plain: number[] = [];
-  const withCp: number[] = [];
-  let checkpoints = 0;
-  for (let r = 0; r < RUNS; r++) {
-    const l = runLoop((e) => q.loop(e), events);
-    loopRuns.push(l);
-    if (q.stateless) {
-      const b = runBatchedLoop((e, out) => q.loop(e, out), events);
-      batched.push(b.cpuMs);
-      if (r === 0) check(q, `${q.name} (loop in batches)`, b.outputs, l.outputs, true);
-    }
-    const e = await runQueryOnEngine(q, events);
-    plain.push(e.cpuMs);
-    // Full comparison on the first run; later runs must at least agree in size.
-    if (r === 0) check(q, `${q.name} (no checkpoints)`, e.outputs, l.outputs, q.ordered);
-    else if (e.outputs.length !== l.outputs.length) mismatches.push(`${q.name} run ${r}: ${e.outputs.length} vs ${l.outputs.length} records`);
-    const c = await runQueryOnEngine(q, events, { checkpointEveryMs: CHECKPOINT_EVERY_MS });
-    withCp.push(c.cpuMs);
-    checkpoints = c.checkpoints;
-    if (r === 0) check(q, `${q.name} (checkpoints)`, c.outputs, l.outputs, q.ordered);
-    else if (c.outputs.length !== l.outputs.length) mismatches.push(`${q.name} cp run ${r}: ${c.outputs.length} vs ${l.outputs.length} records`);
+/** Measures one query in a process of its own (query-process.ts says why) and reports it. */
+function benchQuery(q: NexmarkQuery<unknown>): void {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./query-process.ts', import.meta.url)), q.name, String(EVENTS), String(RUNS)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (child.status !== 0) {
+    mismatches.push(`${q.name}: its measuring process failed (exit ${child.status ?? child.signal})`);
+    return;
   }
-  const loopRate = rate(events.length, median(loopRuns.map((l) => l.cpuMs)));
-  const engineRate = rate(events.length, median(plain));
-  const cpRate = rate(events.length, median(withCp));
-  const n = events.length;
+  const m = JSON.parse(child.stdout) as QueryMeasurement;
+  for (const x of m.mismatches) {
+    mismatches.push(x);
+    console.error(`MISMATCH ${x}`);
+  }
+  const n = EVENTS;
+  const loopRate = rate(n, median(m.loopMs));
+  const engineRate = rate(n, median(m.engineMs));
+  const cpRate = rate(n, median(m.withCheckpointsMs));
   rep.report(`${q.name} ${q.description}`, 'events/s/core', engineRate, 'events/s', loopRate);
-  rep.report(`${q.name} with checkpoints (${checkpoints} per ${n} events)`, 'events/s/core', cpRate, 'events/s', loopRate);
+  rep.report(`${q.name} with checkpoints (${m.checkpoints} per ${n} events)`, 'events/s/core', cpRate, 'events/s', loopRate);
   let bound = '';
-  if (batched.length > 0) {
-    const batchedRate = rate(n, median(batched));
+  if (m.batchedMs.length > 0) {
+    const batchedRate = rate(n, median(m.batchedMs));
     rep.report(`${q.name} loop in batches with event time (bound for a batch engine)`, 'events/s/core', batchedRate, 'events/s', loopRate);
     bound = `; the loop in batches with event time runs at ${(batchedRate / loopRate).toFixed(3)} of the loop, the most a batch engine with event time can reach`;
   }
@@ -112,7 +95,7 @@ async function benchQuery(q: NexmarkQuery<unknown>, events: readonly NexmarkEven
   summary.push(
     `${q.name.padEnd(3)} engine ${fmt(engineRate)}  with checkpoints ${fmt(cpRate)}  loop ${fmt(loopRate)}  ` +
       `ratio ${(engineRate / loopRate).toFixed(3)}  target ${fmt(target)}: ${engineRate >= target ? 'met' : 'NOT met'}; ` +
-      `half the loop: ${engineRate >= loopRate / 2 ? 'met' : 'NOT met'}; Flink 2.0 example ${fmt(flink)}  (${loopRuns[0]?.outputs.length} results)${bound}`,
+      `half the loop: ${engineRate >= loopRate / 2 ? 'met' : 'NOT met'}; Flink 2.0 example ${fmt(flink)}  (${m.results} results)${bound}`,
   );
 }
 
@@ -223,13 +206,13 @@ say(`# machine: ${cpus().length} CPUs (nproc), ${cpuModel()}, node ${process.ver
 say('# events generated ahead of timing (the generator is not in the measured runs); checkpoints: every 10 s of stream time');
 // First, while the heap holds no pre-generated events (p1 runs on this thread, p2 in workers).
 await benchParallelism(flags.quick ? 500_000 : 3_000_000);
+for (const q of QUERIES) benchQuery(q);
 const gen = new NexmarkGenerator();
 const g0 = performance.now();
 const events = gen.events(EVENTS);
 const genMs = performance.now() - g0;
 rep.report('generator (not part of the query figures)', 'events/s', rate(EVENTS, genMs), 'events/s');
 
-for (const q of QUERIES) await benchQuery(q, events);
 await benchWindowedCount(events);
 
 say('\n# summary (events/s per core; targets from the issue)');
