@@ -1,13 +1,13 @@
 // One query's measurement in a process of its own; main.ts starts one per query, as JMH forks
 // one JVM per benchmark. In one process shared by all queries, the engine code a query reuses
 // (the window operator, keyed state, timers) carries the type feedback and heap that the queries
-// before it left: q7's engine ran 1.3-1.8x slower there than alone, and how much depended
+// before it left: q7's engine ran 1.3-1.9x slower there than alone, and how much depended
 // on what ran first. A deployed job has its process to itself, and so does each query here.
 //   node --import tsx bench/nexmark/query-process.ts <query> <events> <runs>
 // Generates the events (not measured), warms up with one full run of every configuration, then
 // `runs` rounds of: the loop, the loop in batches (stateless queries), the engine without and
 // with checkpoints. Each engine result is checked against the loop's. Prints one JSON object,
-// a QueryMeasurement, as its only line on stdout.
+// a QueryMeasurement, as its last line on stdout.
 // Imports this folder.
 import { NexmarkGenerator } from './generator.js';
 import { QUERIES } from './queries/index.js';
