@@ -165,9 +165,10 @@ class TimerQueue<N> {
   }
 
   /**
-   * Takes the earliest timer due at `time`. It is dead from here on, but a timer alone in its
-   * (namespace, key) slot stays in the index while it fires, so that the successor the firing
-   * registers takes the slot over; the caller ends the firing with unindex().
+   * Takes the earliest timer due at `time`. It is dead from here on but stays in the index
+   * while it fires, so a successor its firing registers for the same (namespace, key) takes
+   * its entry over; the caller ends the firing with unindex(). If the callback throws, the dead
+   * entry stays, and lookups keep treating it as absent.
    */
   pollUpTo(time: number): Timer<N> | undefined {
     const top = this.firstLive();
