@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { TimerServiceImpl, type TimerEntry } from './timer-service.js';
 import { keyGroupFor } from '../state/key-group.js';
 
-function service(fired: [string, number, unknown][]) {
+/** `onEvent` runs inside each event-time firing, after it is recorded (the current key is the timer's). */
+function service(fired: [string, number, unknown][], onEvent?: (svc: TimerServiceImpl<string | null>, time: number) => void) {
   let key: unknown = undefined;
   const keys = {
     currentKey: () => key,
@@ -12,10 +13,13 @@ function service(fired: [string, number, unknown][]) {
     setCurrentKey: (k: unknown) => (key = k),
     keyGroupOf: (k: unknown) => keyGroupFor(k, 128),
   };
-  const svc = new TimerServiceImpl<string | null>(
+  const svc: TimerServiceImpl<string | null> = new TimerServiceImpl<string | null>(
     keys,
     {
-      onEventTime: (t, k, ns) => fired.push([`e:${String(k)}`, t, ns]),
+      onEventTime: (t, k, ns) => {
+        fired.push([`e:${String(k)}`, t, ns]);
+        onEvent?.(svc, t);
+      },
       onProcessingTime: (t, k, ns) => fired.push([`p:${String(k)}`, t, ns]),
     },
     () => 0,
@@ -179,33 +183,22 @@ test('property: timers registered and deleted while a timer fires behave as if r
       (initial, scripts, steps) => {
         // The n-th firing (over the whole run) runs scripts[n % length]; each action is relative
         // to the fired time, and a firing acts at most 40 times in all so the run ends.
+        const script = (n: number): Action[] => (n < 40 ? (scripts[n % scripts.length] as Action[]) : []);
         const pending: Array<[string, number]> = [];
         const modelFired: string[] = [];
         const has = (k: string, t: number) => pending.some(([pk, pt]) => pk === k && pt === t);
         let firings = 0;
-        const actionsOf = (): Action[] => (firings++ < 40 ? (scripts[firings % scripts.length] as Action[]) : []);
 
-        let key: unknown;
-        const svcFired: string[] = [];
+        const svcFired: [string, number, unknown][] = [];
         let svcFirings = 0;
-        const svc: TimerServiceImpl<null> = new TimerServiceImpl<null>(
-          { currentKey: () => key, currentKeyGroup: () => 0, setCurrentKey: (k) => (key = k), keyGroupOf: () => 0 },
-          {
-            onEventTime: (t, k) => {
-              svcFired.push(`${String(k)}@${t}`);
-              const acts = svcFirings++ < 40 ? (scripts[svcFirings % scripts.length] as Action[]) : [];
-              for (const [op, d] of acts) {
-                if (op === 'reg') svc.registerEventTimeTimer(null, t + d);
-                else svc.deleteEventTimeTimer(null, t + d);
-              }
-            },
-            onProcessingTime: () => undefined,
-          },
-          () => 0,
-          undefined,
-        );
+        const { svc, setKey } = service(svcFired, (s, t) => {
+          for (const [op, d] of script(svcFirings++)) {
+            if (op === 'reg') s.registerEventTimeTimer(null, t + d);
+            else s.deleteEventTimeTimer(null, t + d);
+          }
+        });
         for (const [k, t] of initial) {
-          key = k;
+          setKey(k);
           svc.registerEventTimeTimer(null, t);
           if (!has(k, t)) pending.push([k, t]);
         }
@@ -217,8 +210,8 @@ test('property: timers registered and deleted while a timer fires behave as if r
             for (let j = 0; j < pending.length; j++) if (pending[j]![1] <= wm && (i < 0 || pending[j]![1] < pending[i]![1])) i = j;
             if (i < 0) break;
             const [k, t] = pending.splice(i, 1)[0]!;
-            modelFired.push(`${k}@${t}`);
-            for (const [op, d] of actionsOf()) {
+            modelFired.push(`e:${k}@${t}`);
+            for (const [op, d] of script(firings++)) {
               if (op === 'reg' && !has(k, t + d)) pending.push([k, t + d]);
               if (op === 'del') {
                 const at = pending.findIndex(([pk, pt]) => pk === k && pt === t + d);
@@ -226,12 +219,12 @@ test('property: timers registered and deleted while a timer fires behave as if r
               }
             }
           }
-          assert.deepEqual(svcFired, modelFired);
+          assert.deepEqual(svcFired.map(([k, t]) => `${k}@${t}`), modelFired);
           assert.equal(svc.timerCount().event, pending.length);
         }
         // Whatever is pending is registered once: registering it again adds nothing.
         for (const [k, t] of pending) {
-          key = k;
+          setKey(k);
           svc.registerEventTimeTimer(null, t);
         }
         assert.equal(svc.timerCount().event, pending.length);
