@@ -55,6 +55,7 @@ function harness<IN, OUT>(options: AsyncIoOptions<IN, OUT>, restored?: OperatorS
   const ctx: OperatorContext<OUT> = {
     output: {
       collect: (v, ts) => events.push({ v, ts }),
+      collectBatch: (vs, tss) => vs.forEach((v, i) => events.push({ v, ts: tss[i] as number })),
       collectSide: (tag, v, ts) => events.push({ side: tag.id, v, ts }),
       emitWatermark: (w) => events.push({ w }),
     },

@@ -17,7 +17,7 @@ export abstract class BaseOperator<OUT> implements StreamOperator<OUT> {
     this.ctxRef = ctx;
   }
 
-  abstract processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void;
+  abstract processBatch(values: unknown[], timestamps: number[], input: number): void;
 
   processWatermark(watermark: number): void {
     this.ctx.output.emitWatermark(watermark);

@@ -1,4 +1,5 @@
-// filter: keeps the records the predicate accepts.
+// filter: keeps the records the predicate accepts, compacting its input batch in place (the
+// batch is the operator's, see StreamOperator.processBatch): no batch of its own per input batch.
 // May import: operators/base-operator.ts, api/functions.ts.
 import type { FilterFunction } from '../api/functions.js';
 import { BaseOperator } from './base-operator.js';
@@ -7,12 +8,21 @@ export class FilterOperator<T> extends BaseOperator<T> {
   constructor(private readonly fn: FilterFunction<T>) {
     super();
   }
-  processBatch(values: readonly unknown[], timestamps: readonly number[]): void {
-    const out = this.ctx.output;
+  processBatch(values: unknown[], timestamps: number[]): void {
     const fn = this.fn;
-    for (let i = 0; i < values.length; i++) {
+    const n = values.length;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
       const v = values[i] as T;
-      if (fn(v)) out.collect(v, timestamps[i] as number);
+      if (fn(v)) {
+        values[kept] = v;
+        timestamps[kept] = timestamps[i] as number;
+        kept++;
+      }
     }
+    if (kept === 0) return;
+    values.length = kept;
+    timestamps.length = kept;
+    this.ctx.output.collectBatch(values as T[], timestamps);
   }
 }

@@ -1,7 +1,7 @@
 // The operator contract of the runtime (design decision 4): an operator receives BATCHES
-// (parallel arrays of values and event timestamps, borrowed for the call) and emits through
-// an Output that buffers and hands whole batches to the next operator synchronously. No
-// Promise per record anywhere in here.
+// (parallel arrays of values and event timestamps, handed over: see processBatch) and emits
+// through an Output that buffers and hands whole batches to the next operator synchronously.
+// No Promise per record anywhere in here.
 //
 // Keyed operators get a KeyedServices object: the state backend (H6's KeyedStateBackend),
 // setCurrentKey (which also selects the timer key), and timer services with namespaces.
@@ -14,6 +14,11 @@ import type { InternalTimerService, NamespaceSerializer, Triggerable } from '../
 /** Where an operator sends its results. Buffered; the runtime flushes after each input batch. */
 export interface Output<T> {
   collect(value: T, timestamp: number): void;
+  /**
+   * Hands a whole batch on as it is: the arrays become the output's (the caller must not
+   * touch them again). What a stateless operator that rewrote its input in place calls.
+   */
+  collectBatch(values: T[], timestamps: number[]): void;
   collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number): void;
   /** Flushes buffered records first, so order between records and watermarks is kept. */
   emitWatermark(watermark: number): void;
@@ -58,8 +63,14 @@ export interface OperatorContext<OUT> {
 
 export interface StreamOperator<OUT = unknown> {
   open(ctx: OperatorContext<OUT>): void;
-  /** One batch from input 0 (or 1 for the second input of a two-input operator). */
-  processBatch(values: readonly unknown[], timestamps: readonly number[], input: number): void;
+  /**
+   * One batch from input 0 (or 1 for the second input of a two-input operator). The arrays
+   * are the operator's from here on: the runtime never reads them again and gave them to no
+   * one else (a batch bound for several receivers is copied for each), so the operator may
+   * keep them, or rewrite them and pass them on (filter and map do, instead of allocating
+   * a batch of their own).
+   */
+  processBatch(values: unknown[], timestamps: number[], input: number): void;
   /**
    * The combined watermark of all inputs advanced. Keyed operators' event-time timers have
    * already fired up to it (the runtime does that); the operator must forward a watermark

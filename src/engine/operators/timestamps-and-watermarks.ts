@@ -20,14 +20,15 @@ export class TimestampsAndWatermarksOperator<T> extends BaseOperator<T> {
     super.open(ctx);
     this.gen = this.strategy.createGenerator();
   }
-  processBatch(values: readonly unknown[], timestamps: readonly number[]): void {
+  /** Stamps the batch in place (it is the operator's, see StreamOperator.processBatch) and passes it on. */
+  processBatch(values: unknown[], timestamps: number[]): void {
     const out = this.ctx.output;
     for (let i = 0; i < values.length; i++) {
-      const v = values[i] as T;
-      const ts = this.timestampOf(v, timestamps[i] as number);
+      const ts = this.timestampOf(values[i] as T, timestamps[i] as number);
       this.gen.onEvent(ts);
-      out.collect(v, ts);
+      timestamps[i] = ts;
     }
+    if (values.length > 0) out.collectBatch(values as T[], timestamps);
     const w = this.gen.current();
     if (w > this.emitted) {
       this.emitted = w;

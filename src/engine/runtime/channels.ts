@@ -11,7 +11,8 @@ export interface Barrier {
 }
 
 export interface InputReceiver {
-  receive(values: readonly unknown[], timestamps: readonly number[], input: number, channel: number): void;
+  /** The arrays become the receiver's (see StreamOperator.processBatch). */
+  receive(values: unknown[], timestamps: number[], input: number, channel: number): void;
   receiveWatermark(channel: number, watermark: number): void;
   receiveIdle(channel: number, idle: boolean): void;
   receiveBarrier(channel: number, barrier: Barrier): void;

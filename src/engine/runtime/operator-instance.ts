@@ -123,7 +123,7 @@ export class OperatorInstance implements InputReceiver {
     if (a) this.wrap(() => a.snapshotInFlight());
   }
 
-  receive(values: readonly unknown[], timestamps: readonly number[], input: number, channel = input): void {
+  receive(values: unknown[], timestamps: number[], input: number, channel = input): void {
     if (this.aligner.isBlocked(channel)) {
       this.aligner.enqueue(channel, () => this.receive(values, timestamps, input, channel));
       return;

@@ -22,7 +22,7 @@ export class RemoteReceiver implements InputReceiver {
     private readonly link: PeerLink,
     private readonly node: number,
   ) {}
-  receive(values: readonly unknown[], timestamps: readonly number[], input: number, channel: number): void {
+  receive(values: unknown[], timestamps: number[], input: number, channel: number): void {
     const transfer: ArrayBuffer[] = [];
     const v = encodeBatch(values, transfer);
     this.link.send({ t: 'b', n: this.node, i: input, c: channel, v, ts: encodeTimestamps(timestamps, transfer) }, transfer);

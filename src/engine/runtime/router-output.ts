@@ -1,7 +1,8 @@
 // The Output every node instance writes to: buffers records (main and per side tag) and, on
 // flush, hands them as whole batches to the downstream instances of each outgoing edge,
 // split by key group for hash edges. Watermarks and idleness go to every downstream channel.
-// Buffers are handed over (not reused) at each flush, so a receiver may keep the arrays.
+// Buffers are handed over (not reused) at each flush: a receiver owns the arrays it gets and
+// may keep or rewrite them, so a batch bound for several receivers is copied for all but one.
 // May import: runtime/, graph/, operators/operator.ts, api/output-tag.ts, state/key-group.ts.
 import type { OutputTag } from '../api/output-tag.js';
 import type { KeySelector, Partitioning } from '../graph/stream-graph.js';
@@ -94,7 +95,7 @@ export class RouterOutput<T> implements Output<T> {
     }
     if (this.idle) this.setIdle(false);
     this.recordsOut += n;
-    for (const e of this.mainEdges) this.deliver(e, values, timestamps);
+    this.deliverAll(this.mainEdges, values, timestamps);
   }
 
   collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number): void {
@@ -154,14 +155,14 @@ export class RouterOutput<T> implements Output<T> {
     const [values, timestamps] = this.main.take(this.maxBatch);
     if (this.idle) this.setIdle(false);
     this.recordsOut += values.length;
-    for (const e of this.mainEdges) this.deliver(e, values, timestamps);
+    this.deliverAll(this.mainEdges, values, timestamps);
   }
 
   private flushSide(tag: string, b: Buffer2): void {
     const [values, timestamps] = b.take(this.maxBatch);
     if (this.idle) this.setIdle(false);
     this.recordsOut += values.length;
-    for (const e of this.sideEdges.get(tag) ?? []) this.deliver(e, values, timestamps);
+    this.deliverAll(this.sideEdges.get(tag) ?? [], values, timestamps);
   }
 
   private watermarkTo(e: EdgeTarget, watermark: number): void {
@@ -169,22 +170,32 @@ export class RouterOutput<T> implements Output<T> {
     else for (const t of e.targets) t.receiveWatermark(e.channel, watermark);
   }
 
+  /**
+   * Delivers one batch on every edge. A receiver may rewrite what it gets, so only the last
+   * edge gets the arrays themselves; the others get copies, each taken from the arrays before
+   * they were handed over.
+   */
+  private deliverAll(edges: readonly EdgeTarget[], values: unknown[], timestamps: number[]): void {
+    const last = edges.length - 1;
+    for (let k = 0; k <= last; k++) this.deliver(edges[k] as EdgeTarget, values, timestamps, k === last);
+  }
 
-  private deliver(e: EdgeTarget, values: unknown[], timestamps: number[]): void {
+  /** `handOver`: the arrays may go to one receiver as they are; otherwise each receiver gets copies. */
+  private deliver(e: EdgeTarget, values: unknown[], timestamps: number[], handOver: boolean): void {
     const n = e.targets.length;
     switch (e.partitioning) {
       case 'forward':
-        (e.targets[e.subtask] as InputReceiver).receive(values, timestamps, e.input, e.channel);
+        to(e.targets[e.subtask] as InputReceiver, e, values, timestamps, handOver);
         return;
       case 'broadcast':
-        for (const t of e.targets) t.receive(values, timestamps, e.input, e.channel);
+        for (let s = 0; s < n; s++) to(e.targets[s] as InputReceiver, e, values, timestamps, handOver && s === n - 1);
         return;
       case 'rebalance':
-        (e.targets[this.rr++ % n] as InputReceiver).receive(values, timestamps, e.input, e.channel);
+        to(e.targets[this.rr++ % n] as InputReceiver, e, values, timestamps, handOver);
         return;
       case 'hash': {
         if (n === 1) {
-          (e.targets[0] as InputReceiver).receive(values, timestamps, e.input, e.channel);
+          to(e.targets[0] as InputReceiver, e, values, timestamps, handOver);
           return;
         }
         // Two passes: each record's subtask into a reused scratch array, then exactly sized
@@ -218,4 +229,9 @@ export class RouterOutput<T> implements Output<T> {
       }
     }
   }
+}
+
+function to(target: InputReceiver, e: EdgeTarget, values: unknown[], timestamps: number[], handOver: boolean): void {
+  if (handOver) target.receive(values, timestamps, e.input, e.channel);
+  else target.receive(values.slice(), timestamps.slice(), e.input, e.channel);
 }

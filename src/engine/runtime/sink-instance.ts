@@ -46,7 +46,7 @@ export class SinkInstance implements InputReceiver {
     );
   }
 
-  receive(values: readonly unknown[], timestamps: readonly number[], _input: number, channel = 0): void {
+  receive(values: unknown[], timestamps: number[], _input: number, channel = 0): void {
     if (this.aligner.isBlocked(channel)) {
       this.aligner.enqueue(channel, () => this.receive(values, timestamps, _input, channel));
       return;

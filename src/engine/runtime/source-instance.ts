@@ -83,12 +83,13 @@ export class SourceInstance {
         throw toSluiceError(err, 'JOB_FAILED');
       }
     }
+    // Read before the batch goes on: its receiver owns the arrays and may rewrite them.
+    this.wm?.onBatch(batch.partition, ts);
     // The batch goes downstream whole (a source hands its arrays over, see SourceBatch).
     out.collectBatch(values, ts);
     out.flush();
     this.recordsOut += n;
     if (this.wm) {
-      this.wm.onBatch(batch.partition, ts);
       const w = this.wm.advance();
       if (w !== undefined) out.emitWatermark(w);
     }

@@ -49,6 +49,9 @@ class CollectingOutput implements InstanceOutput {
   collect(value: unknown, timestamp: number): void {
     this.main.push({ value, timestamp });
   }
+  collectBatch(values: unknown[], timestamps: number[]): void {
+    for (let i = 0; i < values.length; i++) this.main.push({ value: values[i], timestamp: timestamps[i] as number });
+  }
   collectSide<S>(tag: OutputTag<S>, value: S, timestamp: number): void {
     let l = this.sides.get(tag.id);
     if (!l) this.sides.set(tag.id, (l = []));
@@ -110,7 +113,8 @@ export class OperatorHarness<OUT> {
   }
 
   processElements(values: readonly unknown[], timestamps?: readonly number[], input = 0): this {
-    this.instance.receive(values, timestamps ?? values.map(() => NO_TIMESTAMP), input);
+    // Copies: the operator owns the batch it gets and may rewrite it; the caller's arrays stay as they are.
+    this.instance.receive(values.slice(), timestamps?.slice() ?? values.map(() => NO_TIMESTAMP), input);
     return this;
   }
 

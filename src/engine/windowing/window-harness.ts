@@ -45,6 +45,7 @@ export class WindowHarness<OUT> {
     this.keyed = new KeyedServicesImpl(backend, [keySelector], 128, { start: 0, end: 127 }, () => this.clock.now());
     const out: Output<OUT> = {
       collect: (value, timestamp) => void this.output.push({ value, timestamp }),
+      collectBatch: (values, timestamps) => values.forEach((value, i) => this.output.push({ value, timestamp: timestamps[i] as number })),
       collectSide: <S>(tag: OutputTag<S>, value: S, timestamp: number) => {
         let list = this.side.get(tag.id);
         if (list === undefined) this.side.set(tag.id, (list = []));
