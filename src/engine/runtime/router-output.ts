@@ -83,8 +83,9 @@ export class RouterOutput<T> implements Output<T> {
   }
 
   /**
-   * Hands a whole batch on as it is (no copy) when nothing is pending; the receivers may keep
-   * the arrays, so the caller must not reuse them. Used by sources, whose batches arrive whole.
+   * Hands a whole batch on as it is (no copy) when nothing is pending; the receivers own the
+   * arrays from then on, so the caller must not touch them again. Used by sources, whose
+   * batches arrive whole, and by operators that rewrote their input batch in place.
    */
   collectBatch(values: unknown[], timestamps: number[]): void {
     const n = values.length;
@@ -185,17 +186,17 @@ export class RouterOutput<T> implements Output<T> {
     const n = e.targets.length;
     switch (e.partitioning) {
       case 'forward':
-        to(e.targets[e.subtask] as InputReceiver, e, values, timestamps, handOver);
+        handTo(e.targets[e.subtask] as InputReceiver, e, values, timestamps, handOver);
         return;
       case 'broadcast':
-        for (let s = 0; s < n; s++) to(e.targets[s] as InputReceiver, e, values, timestamps, handOver && s === n - 1);
+        for (let s = 0; s < n; s++) handTo(e.targets[s] as InputReceiver, e, values, timestamps, handOver && s === n - 1);
         return;
       case 'rebalance':
-        to(e.targets[this.rr++ % n] as InputReceiver, e, values, timestamps, handOver);
+        handTo(e.targets[this.rr++ % n] as InputReceiver, e, values, timestamps, handOver);
         return;
       case 'hash': {
         if (n === 1) {
-          to(e.targets[0] as InputReceiver, e, values, timestamps, handOver);
+          handTo(e.targets[0] as InputReceiver, e, values, timestamps, handOver);
           return;
         }
         // Two passes: each record's subtask into a reused scratch array, then exactly sized
@@ -231,7 +232,8 @@ export class RouterOutput<T> implements Output<T> {
   }
 }
 
-function to(target: InputReceiver, e: EdgeTarget, values: unknown[], timestamps: number[], handOver: boolean): void {
+/** One receiver's batch: the arrays themselves when they may be handed over, copies otherwise. */
+function handTo(target: InputReceiver, e: EdgeTarget, values: unknown[], timestamps: number[], handOver: boolean): void {
   if (handOver) target.receive(values, timestamps, e.input, e.channel);
   else target.receive(values.slice(), timestamps.slice(), e.input, e.channel);
 }
