@@ -3,7 +3,7 @@
 // key listing, TTL filtering, snapshot and restore. Heap and LMDB backends extend it and
 // supply only the CellStorage primitives plus a per-key-group scan (decision 10: one
 // implementation of the semantics, one shared test suite).
-// May import: errors, types, key-codec, key-group, ttl, cell-storage, state-handles, snapshot-format.
+// May import: errors, types, key-codec, key-group, ttl, cell-storage, state-handles, snapshot-format, snapshot-writer.
 import { SluiceError, toSluiceError } from '../../errors.js';
 import { MISSING } from './cell-storage.js';
 import type { CellStorage, StateMeta } from './cell-storage.js';
@@ -20,7 +20,8 @@ import {
   ValueStateHandle,
 } from './state-handles.js';
 import type { MergeableHandle } from './state-handles.js';
-import { decodeKeyGroupSnapshot, encodeCellPayload, encodeKeyGroupSnapshot } from './snapshot-format.js';
+import { decodeKeyGroupSnapshot, encodeCellPayload } from './snapshot-format.js';
+import { KeyGroupSnapshotWriter } from './snapshot-writer.js';
 import type { SnapshotState } from './snapshot-format.js';
 import { isExpired, isTtlValue, resolveTtl } from './ttl.js';
 import type { TtlValue } from './ttl.js';
@@ -294,24 +295,23 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
 
   // ---- snapshot / restore ------------------------------------------------------------
 
+  private readonly snapshotWriter = new KeyGroupSnapshotWriter();
+
   snapshot(range: KeyGroupRange = this.keyGroupRange): KeyGroupSnapshot[] {
     this.requireOpen();
     const start = Math.max(range.start, this.keyGroupRange.start);
     const end = Math.min(range.end, this.keyGroupRange.end);
     const now = this.now();
     const out: KeyGroupSnapshot[] = [];
+    const writer = this.snapshotWriter;
     for (let kg = start; kg <= end; kg++) {
       let bytes = this.unchangedKeyGroup(kg);
       if (bytes === undefined) {
-        const states: SnapshotState[] = [];
         for (const m of this.metas.values()) {
-          const cells: unknown[] = [];
-          this.encodeCells(m, kg, now, cells);
-          if (cells.length > 0) {
-            states.push({ name: m.name, kind: m.kind, ttlMs: m.ttl ? m.ttl.ttlMs : null, wrapped: m.ttlWrapped, cells });
-          }
+          writer.beginState(m.name, m.kind, m.ttl ? m.ttl.ttlMs : null, m.ttlWrapped);
+          this.encodeCells(m, kg, now, writer);
         }
-        bytes = states.length > 0 ? encodeKeyGroupSnapshot({ maxParallelism: this.maxParallelism, keyGroup: kg, states }) : null;
+        bytes = writer.finish(this.maxParallelism, kg);
         this.keyGroupEncoded(kg, bytes);
       }
       if (bytes !== null) out.push({ keyGroup: kg, maxParallelism: this.maxParallelism, bytes });
@@ -320,15 +320,14 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
   }
 
   /**
-   * Appends [keyBytes, nsBytes, payloadBytes] of every live cell of `m` in key group `kg` (the
-   * snapshot format's cells). Backends that can tell unchanged cells override it to reuse
-   * their encodings.
+   * Writes every live cell of `m` in key group `kg` into the snapshot. Backends that can tell
+   * unchanged cells override it to reuse their entries.
    */
-  protected encodeCells(m: StateMeta, kg: number, now: number, cells: unknown[]): void {
+  protected encodeCells(m: StateMeta, kg: number, now: number, writer: KeyGroupSnapshotWriter): void {
     this.scan(m, kg, (key, ns, payload) => {
       const live = this.livePayload(m, payload, now);
       if (live === MISSING) return;
-      cells.push(encodeKey(key), encodeKey(ns), encodeCellPayload(this.storedForSnapshot(m, live)));
+      writer.cell(encodeKey(key), encodeKey(ns), encodeCellPayload(this.storedForSnapshot(m, live)));
     });
   }
 

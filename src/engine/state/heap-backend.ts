@@ -8,13 +8,14 @@
 // update of an existing cell allocates nothing. The last KeyEntry looked up is cached per
 // state, and so is the last cell (per key and namespace version), so a read-then-write on
 // the same record does its lookups once.
-// May import: errors, types, base-backend, cell-storage, key-codec, snapshot-format.
+// May import: errors, types, base-backend, cell-storage, key-codec, snapshot-format, snapshot-writer.
 import { BaseKeyedStateBackend } from './base-backend.js';
 import type { CellVisitor } from './base-backend.js';
 import { MISSING } from './cell-storage.js';
 import type { StateMeta } from './cell-storage.js';
 import { encodeKey, heapKeyOf } from './key-codec.js';
 import { encodeCellPayload } from './snapshot-format.js';
+import type { KeyGroupSnapshotWriter } from './snapshot-writer.js';
 import type { HeapKey } from './key-codec.js';
 import type { KeyedStateBackend, KeyedStateBackendOptions } from './types.js';
 
@@ -24,8 +25,11 @@ interface Cell {
   nsH: HeapKey;
   /** Stored form; for map state a Map userKeyH -> MapEntry. */
   value: unknown;
-  /** Snapshot payload bytes of `value`, valid until the cell is written or handed out as an object. */
-  enc: Uint8Array | undefined;
+  /**
+   * The cell's snapshot entry (key, namespace and payload bytes, see snapshot-writer.ts),
+   * valid until the cell is written or handed out as an object.
+   */
+  entry: Uint8Array | undefined;
   /** encodeKey(ns), computed at the first snapshot. */
   nsBytes: Uint8Array | undefined;
 }
@@ -79,7 +83,7 @@ interface HeapStore {
  * Incremental snapshots: a checkpoint re-encodes only what may have changed since the last
  * one. A key group is dirty once any cell in it is written, removed, or read as an object
  * (the caller may mutate what it got: values are not copied); a clean key group reuses its
- * previous bytes, and inside a dirty one each clean cell reuses its payload bytes. State with
+ * previous bytes, and inside a dirty one each clean cell reuses its entry (its bytes). State with
  * TTL is always encoded afresh (expiry changes it without writes).
  */
 export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
@@ -92,7 +96,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
 
   /** The cell is about to change or escape as a mutable object: its encodings are stale. */
   private stale(c: Cell): void {
-    c.enc = undefined;
+    c.entry = undefined;
     this.touch();
   }
 
@@ -139,7 +143,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
       st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
       st.cachedEntry = e;
     }
-    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value, enc: undefined, nsBytes: undefined };
+    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value, entry: undefined, nsBytes: undefined };
     const cells = e.cells;
     if (cells instanceof Map) cells.set(c.nsH, c);
     else if (cells.length < SMALL_CELLS) cells.push(c);
@@ -256,28 +260,34 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     }
   }
 
-  protected override encodeCells(m: StateMeta, kg: number, now: number, cells: unknown[]): void {
+  protected override encodeCells(m: StateMeta, kg: number, now: number, writer: KeyGroupSnapshotWriter): void {
     const table = (m.store as HeapStore).tables[kg - this.keyGroupRange.start];
     if (table === undefined) return;
-    const reuse = !m.ttlWrapped;
+    // Indexed loops over the cell arrays: this runs over every cell of a dirty key group.
     for (const e of table.values()) {
-      for (const c of cellList(e.cells)) {
-        let enc = reuse ? c.enc : undefined;
-        if (enc === undefined) {
-          let payload = c.value;
-          if (m.kind === 'map') {
-            const entries: Array<[unknown, unknown]> = [];
-            for (const me of (c.value as Map<HeapKey, MapEntry>).values()) entries.push([me.key, me.stored]);
-            payload = entries;
-          }
-          const live = this.livePayload(m, payload, now);
-          if (live === MISSING) continue;
-          enc = encodeCellPayload(this.storedForSnapshot(m, live));
-          if (reuse) c.enc = enc;
-        }
-        cells.push((e.keyBytes ??= encodeKey(e.key)), (c.nsBytes ??= encodeKey(c.ns)), enc);
-      }
+      const cells = e.cells;
+      if (cells instanceof Map) for (const c of cells.values()) this.writeCell(m, e, c, now, writer);
+      else for (let i = 0; i < cells.length; i++) this.writeCell(m, e, cells[i] as Cell, now, writer);
     }
+  }
+
+  /** Writes one cell: its kept entry while it is unchanged, else a fresh one (kept unless TTL). */
+  private writeCell(m: StateMeta, e: KeyEntry, c: Cell, now: number, writer: KeyGroupSnapshotWriter): void {
+    const reuse = !m.ttlWrapped;
+    if (reuse && c.entry !== undefined) {
+      writer.entry(c.entry);
+      return;
+    }
+    let payload = c.value;
+    if (m.kind === 'map') {
+      const entries: Array<[unknown, unknown]> = [];
+      for (const me of (c.value as Map<HeapKey, MapEntry>).values()) entries.push([me.key, me.stored]);
+      payload = entries;
+    }
+    const live = this.livePayload(m, payload, now);
+    if (live === MISSING) return;
+    const entry = writer.cell((e.keyBytes ??= encodeKey(e.key)), (c.nsBytes ??= encodeKey(c.ns)), encodeCellPayload(this.storedForSnapshot(m, live)));
+    if (reuse) c.entry = entry;
   }
 
   protected override unchangedKeyGroup(kg: number): Uint8Array | null | undefined {

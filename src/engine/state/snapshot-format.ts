@@ -9,12 +9,13 @@
 // Version 2 (written now) stores each payload as its own msgpack bytes (a bin), so a backend
 // can keep the encoding of a cell that did not change since the last checkpoint and copy it
 // instead of encoding the value again; version 1 (payload inline) is still read.
+// snapshot-writer.ts writes it; this file reads it.
 // May import: errors, types, value-codec.
 import { SluiceError } from '../../errors.js';
 import type { StateKind } from './types.js';
 import { packValue, unpackValue } from './value-codec.js';
 
-const MAGIC = Buffer.from('SLKS', 'latin1');
+export const MAGIC = Buffer.from('SLKS', 'latin1');
 export const SNAPSHOT_FORMAT_VERSION = 2;
 const INLINE_PAYLOAD_VERSION = 1;
 const KINDS: ReadonlySet<string> = new Set<StateKind>(['value', 'list', 'map', 'reducing', 'aggregating']);
@@ -37,15 +38,6 @@ export interface DecodedKeyGroup {
   maxParallelism: number;
   keyGroup: number;
   states: SnapshotState[];
-}
-
-export function encodeKeyGroupSnapshot(kg: DecodedKeyGroup): Uint8Array {
-  const body = packValue({ mp: kg.maxParallelism, kg: kg.keyGroup, states: kg.states });
-  const out = Buffer.allocUnsafe(MAGIC.length + 1 + body.length);
-  MAGIC.copy(out, 0);
-  out[MAGIC.length] = SNAPSHOT_FORMAT_VERSION;
-  body.copy(out, MAGIC.length + 1);
-  return out;
 }
 
 function bad(msg: string): SluiceError {
