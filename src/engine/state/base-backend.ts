@@ -307,6 +307,7 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
     for (let kg = start; kg <= end; kg++) {
       let bytes = this.unchangedKeyGroup(kg);
       if (bytes === undefined) {
+        writer.begin();
         for (const m of this.metas.values()) {
           writer.beginState(m.name, m.kind, m.ttl ? m.ttl.ttlMs : null, m.ttlWrapped);
           this.encodeCells(m, kg, now, writer);

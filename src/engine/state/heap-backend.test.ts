@@ -84,3 +84,36 @@ test('list appends after a snapshot are in the next one; version 1 snapshots (pa
   old.setCurrentKey('k');
   assert.deepEqual([...old.getListState(listStateDescriptor<number>('l')).get()], [5, 6]);
 });
+
+test('an unchanged cell is copied from where the last snapshot put it, also after the cells before it moved', () => {
+  const b = createHeapKeyedStateBackend();
+  const v = b.getValueState(valueStateDescriptor<string>('v'));
+  // Three keys of one key group, so every snapshot rewrites all three in one key group's bytes.
+  const kg = keyGroupFor(0, 128);
+  const keys = [0];
+  for (let k = 1; keys.length < 3; k++) if (keyGroupFor(k, 128) === kg) keys.push(k);
+  const [first, second, third] = keys as [number, number, number];
+  const put = (k: number, s: string): void => {
+    b.setCurrentKey(k);
+    v.update(s);
+  };
+  put(first, 'a');
+  put(second, 'second');
+  put(third, 'third');
+  b.snapshot();
+  // Each round the first cell changes size, which moves the unchanged two within the bytes.
+  for (const s of ['a much longer value than before', '', 'x'.repeat(300)]) {
+    put(first, s);
+    const r = createHeapKeyedStateBackend();
+    r.restore(b.snapshot());
+    const rv = r.getValueState(valueStateDescriptor<string>('v'));
+    for (const [k, want] of [
+      [first, s],
+      [second, 'second'],
+      [third, 'third'],
+    ] as const) {
+      r.setCurrentKey(k);
+      assert.equal(rv.value(), want, `key ${k} after the first became ${s.length} characters`);
+    }
+  }
+});

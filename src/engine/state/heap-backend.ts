@@ -26,10 +26,12 @@ interface Cell {
   /** Stored form; for map state a Map userKeyH -> MapEntry. */
   value: unknown;
   /**
-   * The cell's snapshot entry (key, namespace and payload bytes, see snapshot-writer.ts),
-   * valid until the cell is written or handed out as an object.
+   * Where the cell's entry (key, namespace and payload bytes, see snapshot-writer.ts) lies in
+   * its key group's last snapshot bytes, -1 for none: valid until the cell is written or
+   * handed out as an object.
    */
-  entry: Uint8Array | undefined;
+  snapAt: number;
+  snapLen: number;
   /** encodeKey(ns), computed at the first snapshot. */
   nsBytes: Uint8Array | undefined;
 }
@@ -83,7 +85,7 @@ interface HeapStore {
  * Incremental snapshots: a checkpoint re-encodes only what may have changed since the last
  * one. A key group is dirty once any cell in it is written, removed, or read as an object
  * (the caller may mutate what it got: values are not copied); a clean key group reuses its
- * previous bytes, and inside a dirty one each clean cell reuses its entry (its bytes). State with
+ * previous bytes, and inside a dirty one each clean cell's entry is copied from them. State with
  * TTL is always encoded afresh (expiry changes it without writes).
  */
 export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
@@ -96,7 +98,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
 
   /** The cell is about to change or escape as a mutable object: its encodings are stale. */
   private stale(c: Cell): void {
-    c.entry = undefined;
+    c.snapAt = -1;
     this.touch();
   }
 
@@ -143,7 +145,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
       st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
       st.cachedEntry = e;
     }
-    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value, entry: undefined, nsBytes: undefined };
+    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value, snapAt: -1, snapLen: 0, nsBytes: undefined };
     const cells = e.cells;
     if (cells instanceof Map) cells.set(c.nsH, c);
     else if (cells.length < SMALL_CELLS) cells.push(c);
@@ -261,21 +263,23 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   }
 
   protected override encodeCells(m: StateMeta, kg: number, now: number, writer: KeyGroupSnapshotWriter): void {
-    const table = (m.store as HeapStore).tables[kg - this.keyGroupRange.start];
+    const i = kg - this.keyGroupRange.start;
+    const table = (m.store as HeapStore).tables[i];
     if (table === undefined) return;
+    // The key group's last snapshot, which unchanged cells are copied from; never with TTL.
+    const last = m.ttlWrapped ? undefined : (this.kgBytes[i] ?? undefined);
     // Indexed loops over the cell arrays: this runs over every cell of a dirty key group.
     for (const e of table.values()) {
       const cells = e.cells;
-      if (cells instanceof Map) for (const c of cells.values()) this.writeCell(m, e, c, now, writer);
-      else for (let i = 0; i < cells.length; i++) this.writeCell(m, e, cells[i] as Cell, now, writer);
+      if (cells instanceof Map) for (const c of cells.values()) this.writeCell(m, e, c, now, writer, last);
+      else for (let j = 0; j < cells.length; j++) this.writeCell(m, e, cells[j] as Cell, now, writer, last);
     }
   }
 
-  /** Writes one cell: its kept entry while it is unchanged, else a fresh one (kept unless TTL). */
-  private writeCell(m: StateMeta, e: KeyEntry, c: Cell, now: number, writer: KeyGroupSnapshotWriter): void {
-    const reuse = !m.ttlWrapped;
-    if (reuse && c.entry !== undefined) {
-      writer.entry(c.entry);
+  /** Writes one cell: copied from `last` while it is unchanged, else encoded afresh. */
+  private writeCell(m: StateMeta, e: KeyEntry, c: Cell, now: number, writer: KeyGroupSnapshotWriter, last: Uint8Array | undefined): void {
+    if (last !== undefined && c.snapAt >= 0) {
+      c.snapAt = writer.copy(last, c.snapAt, c.snapLen);
       return;
     }
     let payload = c.value;
@@ -286,8 +290,10 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     }
     const live = this.livePayload(m, payload, now);
     if (live === MISSING) return;
-    const entry = writer.cell((e.keyBytes ??= encodeKey(e.key)), (c.nsBytes ??= encodeKey(c.ns)), encodeCellPayload(this.storedForSnapshot(m, live)));
-    if (reuse) c.entry = entry;
+    const at = writer.cell((e.keyBytes ??= encodeKey(e.key)), (c.nsBytes ??= encodeKey(c.ns)), encodeCellPayload(this.storedForSnapshot(m, live)));
+    if (m.ttlWrapped) return;
+    c.snapAt = at;
+    c.snapLen = writer.size - at;
   }
 
   protected override unchangedKeyGroup(kg: number): Uint8Array | null | undefined {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { decodeKeyGroupSnapshot, MAGIC, SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 import type { SnapshotState } from './snapshot-format.js';
-import { encodeCellEntry, KeyGroupSnapshotWriter } from './snapshot-writer.js';
+import { KeyGroupSnapshotWriter } from './snapshot-writer.js';
 import { packValue } from './value-codec.js';
 import type { StateKind } from './types.js';
 
@@ -40,14 +40,31 @@ function viaMsgpackr(mp: number, kg: number, states: StateSpec[]): Uint8Array {
   return Buffer.concat([MAGIC, Buffer.from([SNAPSHOT_FORMAT_VERSION]), packr.pack(tree)]);
 }
 
-/** Half the cells go in as parts, half as entries made beforehand (what a backend keeps). */
+/**
+ * Every cell is written twice: first as parts into a scratch key group, then, for every other
+ * cell, copied from there by the (offset, length) `cell` reported (what a backend does with
+ * an unchanged cell), the rest as parts again.
+ */
 function viaWriter(w: KeyGroupSnapshotWriter, mp: number, kg: number, states: StateSpec[]): Uint8Array | null {
+  const spans: Array<[number, number]> = [];
+  w.begin();
   for (const s of states) {
     w.beginState(s.name, s.kind, s.ttlMs, s.wrapped);
-    s.cells.forEach(([k, n, p], i) => {
-      if (i % 2 === 0) w.cell(k, n, packValue(p));
-      else w.entry(encodeCellEntry(k, n, packValue(p)));
-    });
+    for (const [k, n, p] of s.cells) {
+      const at = w.cell(k, n, packValue(p));
+      spans.push([at, w.size - at]);
+    }
+  }
+  const earlier = w.finish(mp, kg);
+  w.begin();
+  let i = 0;
+  for (const s of states) {
+    w.beginState(s.name, s.kind, s.ttlMs, s.wrapped);
+    for (const [k, n, p] of s.cells) {
+      const [at, len] = spans[i] as [number, number];
+      if (i++ % 2 === 1) w.copy(earlier as Uint8Array, at, len);
+      else w.cell(k, n, packValue(p));
+    }
   }
   return w.finish(mp, kg);
 }
@@ -84,6 +101,7 @@ test('the writer writes what the msgpackr tree decoded to: names, kinds, TTLs, c
 test('payloads and keys of every bin size (8, 16 and 32-bit lengths) come back byte for byte', () => {
   const w = new KeyGroupSnapshotWriter();
   const sizes = [0, 1, 255, 256, 65535, 65536, 200_000];
+  w.begin();
   w.beginState('s', 'value', null, false);
   for (const n of sizes) w.cell(new Uint8Array(n).fill(n & 0xff), new Uint8Array(Math.min(n, 300)).fill(7), packValue(new Uint8Array(n).fill(3)));
   const got = decodeKeyGroupSnapshot(w.finish(128, 5) as Uint8Array);
@@ -96,19 +114,23 @@ test('payloads and keys of every bin size (8, 16 and 32-bit lengths) come back b
   });
 });
 
-test('states without cells are left out, and the writer starts empty again after finish', () => {
+test('states without cells are left out, and each key group starts empty', () => {
   const w = new KeyGroupSnapshotWriter();
+  w.begin();
   w.beginState('empty', 'list', null, false);
   w.beginState('full', 'value', 5000, true);
   w.cell(new Uint8Array([1]), new Uint8Array([2]), packValue({ v: 1, t: 2 }));
+  w.beginState('empty too', 'map', null, false);
   const got = decodeKeyGroupSnapshot(w.finish(128, 0) as Uint8Array);
   assert.deepEqual(
     got.states.map((s) => [s.name, s.kind, s.ttlMs, s.wrapped]),
     [['full', 'value', 5000, true]],
   );
+  w.begin();
   w.beginState('empty', 'list', null, false);
   assert.equal(w.finish(128, 1), null, 'the first key group left nothing behind');
   // The same name with other settings (a state restored under another descriptor) is its own head.
+  w.begin();
   w.beginState('full', 'list', null, false);
   w.cell(new Uint8Array([1]), new Uint8Array([2]), packValue([1]));
   assert.deepEqual(

@@ -1,55 +1,19 @@
 // Writes one key group's snapshot bytes (snapshot-format.ts, version 2) by hand instead of
 // handing msgpackr an object tree. Two reasons, both about checkpoint cost:
-// - A cell's entry (its key, namespace and payload, three msgpack bins) is a byte string of
-//   its own, which a backend can keep while the cell does not change: the next snapshot
-//   copies it instead of encoding it again.
-// - msgpackr spent 2-4 µs per cell packing the flat array of byte strings; copying a kept
-//   entry costs a memcpy.
+// - A cell's entry (its key, namespace and payload, three msgpack bins) is a run of bytes a
+//   backend can find again in the snapshot it was written into: while the cell does not
+//   change, the next snapshot copies that run instead of encoding the cell again.
+// - msgpackr spent 2-4 µs per cell packing the flat array of byte strings.
 // What it writes is plain msgpack that decodeKeyGroupSnapshot reads as before.
 // May import: snapshot-format.ts, types.ts.
 import { MAGIC, SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 import type { StateKind } from './types.js';
 
-/** The msgpack bin header of a byte string of `n` bytes. */
-function binHeaderSize(n: number): number {
-  return n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
-}
-
-function writeBin(out: Uint8Array, at: number, bytes: Uint8Array): number {
-  const n = bytes.length;
-  if (n < 0x100) {
-    out[at++] = 0xc4;
-    out[at++] = n;
-  } else if (n < 0x10000) {
-    out[at++] = 0xc5;
-    out[at++] = n >>> 8;
-    out[at++] = n & 0xff;
-  } else {
-    out[at++] = 0xc6;
-    at = writeU32(out, at, n);
-  }
-  out.set(bytes, at);
-  return at + n;
-}
-
-function writeU32(out: Uint8Array, at: number, n: number): number {
+function writeU32(out: Uint8Array, at: number, n: number): void {
   out[at] = n >>> 24;
   out[at + 1] = (n >>> 16) & 0xff;
   out[at + 2] = (n >>> 8) & 0xff;
   out[at + 3] = n & 0xff;
-  return at + 4;
-}
-
-/**
- * One cell's entry: its key, namespace and payload bytes as three msgpack bins, the unit a
- * backend may keep and pass to `KeyGroupSnapshotWriter.entry` at later snapshots.
- */
-export function encodeCellEntry(keyBytes: Uint8Array, nsBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(
-    binHeaderSize(keyBytes.length) + keyBytes.length + binHeaderSize(nsBytes.length) + nsBytes.length + binHeaderSize(payload.length) + payload.length,
-  );
-  writeBin(out, writeBin(out, writeBin(out, 0, keyBytes), nsBytes), payload);
-  return out;
 }
 
 /** Small msgpack values of the headers, appended to a growing list of bytes. */
@@ -93,26 +57,83 @@ class HeaderBytes {
 const KEY_GROUP_HEAD = new HeaderBytes().map(3).str('mp').num(0).str('kg').num(0).str('states').bytes;
 const MP_AT = 5;
 const KG_AT = 13;
-
-interface PendingState {
-  /** The state's map up to and including the key 'cells' (its array header is written later). */
-  head: number[];
-  entries: Uint8Array[];
-  size: number;
-}
+/** Where a key group's head starts: after the magic and the format version. */
+const HEAD_AT = MAGIC.length + 1;
 
 /**
- * Collects the states of one key group and their cell entries, then writes the key group's
- * bytes in one allocation. Cells come either as parts (`cell`) or as an entry kept from an
- * earlier snapshot (`entry`). One writer serves a backend's snapshots, one key group at a time.
+ * Writes one key group's snapshot at a time into a buffer it reuses, then hands out a copy
+ * of exactly its size. Cells come either as parts (`cell`) or as an entry copied from an
+ * earlier snapshot's bytes (`copy`); both return where the entry starts in the bytes
+ * `finish` will return, so a backend can note (offset, length) per cell and copy it at the
+ * next snapshot while the cell is unchanged: nothing is allocated per cell.
  */
 export class KeyGroupSnapshotWriter {
-  private states: PendingState[] = [];
-  private current: PendingState | undefined;
+  private buf = new Uint8Array(64 * 1024);
+  private at = 0;
+  /** Where the current state's cell count goes; -1: no state begun. */
+  private countAt = -1;
+  private stateStart = 0;
+  private cells = 0;
+  private states = 0;
   /** Each state's head, encoded once: a snapshot begins every state in every key group. */
   private readonly heads = new Map<string, number[]>();
 
+  /** Bytes written so far for this key group: an entry just written ends here. */
+  get size(): number {
+    return this.at;
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.at + n));
+    grown.set(this.buf.subarray(0, this.at));
+    this.buf = grown;
+  }
+
+  private bytes(b: ArrayLike<number>): void {
+    this.room(b.length);
+    this.buf.set(b, this.at);
+    this.at += b.length;
+  }
+
+  private u32(n: number): void {
+    writeU32(this.buf, this.at, n);
+    this.at += 4;
+  }
+
+  private bin(b: Uint8Array): void {
+    const n = b.length;
+    this.room(5 + n);
+    const buf = this.buf;
+    if (n < 0x100) {
+      buf[this.at++] = 0xc4;
+      buf[this.at++] = n;
+    } else if (n < 0x10000) {
+      buf[this.at++] = 0xc5;
+      buf[this.at++] = n >>> 8;
+      buf[this.at++] = n & 0xff;
+    } else {
+      buf[this.at++] = 0xc6;
+      this.u32(n);
+    }
+    buf.set(b, this.at);
+    this.at += n;
+  }
+
+  /** Starts a key group (a snapshot calls it before the states of each key group). */
+  begin(): void {
+    this.at = 0;
+    this.bytes(MAGIC);
+    this.bytes([SNAPSHOT_FORMAT_VERSION]);
+    this.bytes(KEY_GROUP_HEAD);
+    // The states array's header, its count filled in by finish.
+    this.bytes([0xdd, 0, 0, 0, 0]);
+    this.states = 0;
+    this.countAt = -1;
+  }
+
   beginState(name: string, kind: StateKind, ttlMs: number | null, wrapped: boolean): void {
+    this.endState();
     const id = `${kind} ${ttlMs} ${wrapped} ${name}`;
     let head = this.heads.get(id);
     if (head === undefined) {
@@ -121,54 +142,53 @@ export class KeyGroupSnapshotWriter {
       else h.num(ttlMs);
       this.heads.set(id, (head = h.str('wrapped').bool(wrapped).str('cells').bytes));
     }
-    this.current = { head, entries: [], size: 0 };
-    this.states.push(this.current);
+    this.stateStart = this.at;
+    this.bytes(head);
+    this.room(5);
+    this.buf[this.at++] = 0xdd;
+    this.countAt = this.at;
+    this.at += 4;
+    this.cells = 0;
   }
 
-  /** Adds a cell from its parts and returns its entry, which the caller may keep (see `entry`). */
-  cell(keyBytes: Uint8Array, nsBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-    const e = encodeCellEntry(keyBytes, nsBytes, payload);
-    this.entry(e);
-    return e;
-  }
-
-  /** Adds a cell by an entry from encodeCellEntry or `cell`, unchanged since it was made. */
-  entry(bytes: Uint8Array): void {
-    const s = this.current as PendingState;
-    s.entries.push(bytes);
-    s.size += bytes.length;
-  }
-
-  /** The key group's snapshot bytes, or null when no state has a cell. Resets the writer. */
-  finish(maxParallelism: number, keyGroup: number): Uint8Array | null {
-    const states = this.states.filter((s) => s.entries.length > 0);
-    this.states = [];
-    this.current = undefined;
-    if (states.length === 0) return null;
-    const head = KEY_GROUP_HEAD;
-    let total = MAGIC.length + 1 + head.length + 5;
+  /** Closes the current state: its cell count goes in, or, without cells, it is taken back out. */
+  private endState(): void {
+    if (this.countAt < 0) return;
     // Each cell is three items of the flat cells array.
-    for (const s of states) total += s.head.length + 5 + s.size;
-    const out = Buffer.allocUnsafe(total);
-    MAGIC.copy(out, 0);
-    out[MAGIC.length] = SNAPSHOT_FORMAT_VERSION;
-    let at = MAGIC.length + 1;
-    out.set(head, at);
-    writeU32(out, at + MP_AT, maxParallelism);
-    writeU32(out, at + KG_AT, keyGroup);
-    at += head.length;
-    out[at++] = 0xdd;
-    at = writeU32(out, at, states.length);
-    for (const s of states) {
-      out.set(s.head, at);
-      at += s.head.length;
-      out[at++] = 0xdd;
-      at = writeU32(out, at, s.entries.length * 3);
-      for (const e of s.entries) {
-        out.set(e, at);
-        at += e.length;
-      }
-    }
-    return out;
+    if (this.cells > 0) {
+      writeU32(this.buf, this.countAt, this.cells * 3);
+      this.states++;
+    } else this.at = this.stateStart;
+    this.countAt = -1;
+  }
+
+  /** Writes a cell from its parts; returns where its entry starts (it ends at `size`). */
+  cell(keyBytes: Uint8Array, nsBytes: Uint8Array, payload: Uint8Array): number {
+    const start = this.at;
+    this.bin(keyBytes);
+    this.bin(nsBytes);
+    this.bin(payload);
+    this.cells++;
+    return start;
+  }
+
+  /** Copies an entry from an earlier snapshot's bytes, `from` at `offset`; returns where it starts now. */
+  copy(from: Uint8Array, offset: number, length: number): number {
+    const start = this.at;
+    this.room(length);
+    this.buf.set(from.subarray(offset, offset + length), start);
+    this.at += length;
+    this.cells++;
+    return start;
+  }
+
+  /** The key group's snapshot bytes, or null when no state has a cell. */
+  finish(maxParallelism: number, keyGroup: number): Uint8Array | null {
+    this.endState();
+    if (this.states === 0) return null;
+    writeU32(this.buf, HEAD_AT + MP_AT, maxParallelism);
+    writeU32(this.buf, HEAD_AT + KG_AT, keyGroup);
+    writeU32(this.buf, HEAD_AT + KEY_GROUP_HEAD.length + 1, this.states);
+    return this.buf.slice(0, this.at);
   }
 }
