@@ -322,7 +322,7 @@ export abstract class BaseKeyedStateBackend implements KeyedStateBackend, CellSt
 
   /**
    * Writes every live cell of `m` in key group `kg` into the snapshot. Backends that can tell
-   * unchanged cells override it to reuse their entries.
+   * unchanged cells override it to copy those from the last snapshot.
    */
   protected encodeCells(m: StateMeta, kg: number, now: number, writer: KeyGroupSnapshotWriter): void {
     this.scan(m, kg, (key, ns, payload) => {

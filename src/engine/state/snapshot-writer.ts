@@ -65,7 +65,7 @@ const HEAD_AT = MAGIC.length + 1;
  * of exactly its size. Cells come either as parts (`cell`) or as an entry copied from an
  * earlier snapshot's bytes (`copy`); both return where the entry starts in the bytes
  * `finish` will return, so a backend can note (offset, length) per cell and copy it at the
- * next snapshot while the cell is unchanged: nothing is allocated per cell.
+ * next snapshot while the cell is unchanged: it keeps no bytes per cell.
  */
 export class KeyGroupSnapshotWriter {
   private buf = new Uint8Array(64 * 1024);
