@@ -95,6 +95,17 @@ test('patched lengths and reserved regions land where they were reserved', () =>
   assert.equal(r.bytes(r.int32()).length, 100);
 });
 
+test('truncate drops what was written after a position and keeps writing from there; past the end it is an error', () => {
+  const w = new ByteWriter(4);
+  w.uint32(1).uint32(2);
+  w.truncate(4);
+  w.uint16(0xabcd);
+  assert.deepEqual([...w.finish()], [0, 0, 0, 1, 0xab, 0xcd]);
+  assert.throws(() => w.truncate(7), (e: unknown) => isSluiceError(e) && e.code === 'INTERNAL');
+  w.truncate(0);
+  assert.equal(w.length, 0);
+});
+
 test('truncated input is always TRUNCATED_INPUT, never a RangeError', () => {
   fc.assert(
     fc.property(fc.array(opArb, { minLength: 1, maxLength: 10 }), fc.nat(), (ops, cutSeed) => {

@@ -38,6 +38,12 @@ export class ByteWriter {
     this.buf = next;
   }
 
+  /** Goes back to `at` (at most the current length): what was written from there on is dropped, the buffer kept for reuse. */
+  truncate(at: number): void {
+    if (at < 0 || at > this.pos) throw new SluiceError('INTERNAL', `cannot truncate ${this.pos} bytes to ${at}`);
+    this.pos = at;
+  }
+
   /** Skips `n` bytes to be filled in later with a patch method; returns their position. */
   reserve(n: number): number {
     this.ensure(n);
