@@ -10,49 +10,30 @@ import { ByteWriter } from '../../codec/byte-writer.js';
 import { MAGIC, SNAPSHOT_FORMAT_VERSION } from './snapshot-format.js';
 import type { StateKind } from './types.js';
 
-/** Small msgpack values of the headers, appended to a growing list of bytes. */
-class HeaderBytes {
-  readonly bytes: number[] = [];
-  map(n: number): this {
-    this.bytes.push(0x80 | n); // fixmap: the headers have at most 5 keys
-    return this;
-  }
-  str(s: string): this {
-    const b = Buffer.from(s, 'utf8');
-    const n = b.length;
-    if (n < 32) this.bytes.push(0xa0 | n);
-    else if (n < 0x100) this.bytes.push(0xd9, n);
-    else if (n < 0x10000) this.bytes.push(0xda, n >>> 8, n & 0xff);
-    else this.bytes.push(0xdb, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
-    for (const x of b) this.bytes.push(x);
-    return this;
-  }
-  num(v: number): this {
-    if (Number.isInteger(v) && v >= 0 && v <= 0xffffffff) this.bytes.push(0xce, v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
-    else {
-      const f = Buffer.allocUnsafe(8);
-      f.writeDoubleBE(v);
-      this.bytes.push(0xcb, ...f);
-    }
-    return this;
-  }
-  nil(): this {
-    this.bytes.push(0xc0);
-    return this;
-  }
-  bool(v: boolean): this {
-    this.bytes.push(v ? 0xc3 : 0xc2);
-    return this;
-  }
+/** A msgpack string. */
+function str(w: ByteWriter, s: string): ByteWriter {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (n < 32) w.uint8(0xa0 | n);
+  else if (n < 0x100) w.uint8(0xd9).uint8(n);
+  else if (n < 0x10000) w.uint8(0xda).uint16(n);
+  else w.uint8(0xdb).uint32(n);
+  w.utf8(s);
+  return w;
 }
 
-// The key group's map up to its states array: { mp: uint32, kg: uint32, states: }, the two
-// numbers written in place at MP_AT and KG_AT.
-const KEY_GROUP_HEAD = Uint8Array.from(new HeaderBytes().map(3).str('mp').num(0).str('kg').num(0).str('states').bytes);
-const MP_AT = 5;
-const KG_AT = 13;
-/** Where a key group's head starts: after the magic and the format version. */
-const HEAD_AT = MAGIC.length + 1;
+/** The state's map up to and including the key 'cells' (its array follows). */
+function stateHead(name: string, kind: StateKind, ttlMs: number | null, wrapped: boolean): Uint8Array {
+  const h = new ByteWriter(64).uint8(0x85); // fixmap of 5
+  str(str(h, 'name'), name);
+  str(str(h, 'kind'), kind);
+  str(h, 'ttlMs');
+  if (ttlMs === null) h.uint8(0xc0);
+  else if (Number.isInteger(ttlMs) && ttlMs >= 0 && ttlMs <= 0xffffffff) h.uint8(0xce).uint32(ttlMs);
+  else h.uint8(0xcb).float64(ttlMs);
+  str(h, 'wrapped').uint8(wrapped ? 0xc3 : 0xc2);
+  str(h, 'cells');
+  return Buffer.from(h.finish());
+}
 
 /**
  * Writes one key group's snapshot at a time into a ByteWriter it reuses, then hands out a
@@ -63,7 +44,9 @@ const HEAD_AT = MAGIC.length + 1;
  */
 export class KeyGroupSnapshotWriter {
   private readonly w = new ByteWriter(64 * 1024);
-  /** Where the states array's count goes. */
+  /** Where maxParallelism, the key group and the states array's count go. */
+  private mpAt = 0;
+  private kgAt = 0;
   private statesAt = 0;
   /** Where the current state's cell count goes; -1: no state begun. */
   private countAt = -1;
@@ -88,9 +71,16 @@ export class KeyGroupSnapshotWriter {
 
   /** Starts a key group (a snapshot calls it before the states of each key group). */
   begin(): void {
-    this.w.truncate(0);
-    this.w.bytes(MAGIC).uint8(SNAPSHOT_FORMAT_VERSION).bytes(KEY_GROUP_HEAD).uint8(0xdd);
-    this.statesAt = this.w.reserve(4);
+    const w = this.w;
+    w.truncate(0);
+    // { mp: uint32, kg: uint32, states: array32 }, the numbers filled in by finish.
+    w.bytes(MAGIC).uint8(SNAPSHOT_FORMAT_VERSION).uint8(0x83); // fixmap of 3
+    str(w, 'mp').uint8(0xce);
+    this.mpAt = w.reserve(4);
+    str(w, 'kg').uint8(0xce);
+    this.kgAt = w.reserve(4);
+    str(w, 'states').uint8(0xdd);
+    this.statesAt = w.reserve(4);
     this.states = 0;
     this.countAt = -1;
   }
@@ -99,12 +89,7 @@ export class KeyGroupSnapshotWriter {
     this.endState();
     const id = `${kind} ${ttlMs} ${wrapped} ${name}`;
     let head = this.heads.get(id);
-    if (head === undefined) {
-      const h = new HeaderBytes().map(5).str('name').str(name).str('kind').str(kind).str('ttlMs');
-      if (ttlMs === null) h.nil();
-      else h.num(ttlMs);
-      this.heads.set(id, (head = Uint8Array.from(h.str('wrapped').bool(wrapped).str('cells').bytes)));
-    }
+    if (head === undefined) this.heads.set(id, (head = stateHead(name, kind, ttlMs, wrapped)));
     this.stateStart = this.w.length;
     this.w.bytes(head).uint8(0xdd);
     this.countAt = this.w.reserve(4);
@@ -144,8 +129,8 @@ export class KeyGroupSnapshotWriter {
   finish(maxParallelism: number, keyGroup: number): Uint8Array | null {
     this.endState();
     if (this.states === 0) return null;
-    this.w.patchUint32(HEAD_AT + MP_AT, maxParallelism);
-    this.w.patchUint32(HEAD_AT + KG_AT, keyGroup);
+    this.w.patchUint32(this.mpAt, maxParallelism);
+    this.w.patchUint32(this.kgAt, keyGroup);
     this.w.patchUint32(this.statesAt, this.states);
     return Buffer.from(this.w.finish());
   }
