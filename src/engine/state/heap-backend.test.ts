@@ -117,3 +117,56 @@ test('an unchanged cell is copied from where the last snapshot put it, also afte
     }
   }
 });
+
+test("a key's cells share its key bytes: one cell, then several, then fewer, each snapshot restores every cell under its key", () => {
+  const b = createHeapKeyedStateBackend();
+  const v = b.getValueState(valueStateDescriptor<string>('v'));
+  const put = (k: unknown, ns: unknown, s: string | undefined): void => {
+    b.setCurrentKey(k);
+    b.setCurrentNamespace(ns);
+    v.update(s);
+  };
+  const want = new Map<string, string>();
+  const check = (): void => {
+    const r = createHeapKeyedStateBackend();
+    r.restore(b.snapshot());
+    const rv = r.getValueState(valueStateDescriptor<string>('v'));
+    const got = new Map<string, string>();
+    for (const k of [7, 'k', { id: 1 }]) {
+      for (const ns of [null, 'w1', 'w2', 'w3', 'w4']) {
+        r.setCurrentKey(k);
+        r.setCurrentNamespace(ns);
+        const x = rv.value();
+        if (x !== undefined) got.set(`${JSON.stringify(k)} ${ns}`, x);
+      }
+    }
+    assert.deepEqual(got, want);
+  };
+  const step = (k: unknown, ns: string | null, s: string | undefined): void => {
+    put(k, ns, s);
+    if (s === undefined) want.delete(`${JSON.stringify(k)} ${ns}`);
+    else want.set(`${JSON.stringify(k)} ${ns}`, s);
+  };
+  // A single cell per key, snapshotted (its key bytes computed), then more namespaces join it.
+  step(7, null, 'a');
+  step('k', null, 'b');
+  step({ id: 1 }, 'w1', 'c');
+  check();
+  step(7, 'w1', 'd');
+  step('k', 'w2', 'e');
+  step({ id: 1 }, 'w2', 'f');
+  check();
+  step(7, 'w2', 'g');
+  step(7, 'w3', 'h');
+  step({ id: 1 }, 'w3', 'i');
+  check();
+  // Cells go, down to none for a key, and come back.
+  step(7, null, undefined);
+  step(7, 'w2', undefined);
+  step('k', null, undefined);
+  step('k', 'w2', undefined);
+  check();
+  step('k', 'w4', 'j');
+  step(7, 'w4', 'l');
+  check();
+});

@@ -1,13 +1,15 @@
 // Keyed state on the JS heap: the fast backend for state that fits in memory.
 // Layout per state: one Map per owned key group (indexed by keyGroup - range.start), key ->
-// KeyEntry, and in it the key's cells by namespace: a short array while the key has few
-// namespaces (windows open at once: a handful), a Map beyond SMALL_CELLS. Keys come and go
-// with their windows, and a Map per key cost two allocations per key lifetime plus rehashing
-// as it shrank, the largest share of what q5 allocated. Keys and namespaces are compared via heapKeyOf
-// (primitives as themselves, no allocation), so a get/update is two Map lookups and an
-// update of an existing cell allocates nothing. The last KeyEntry looked up is cached per
-// state, and so is the last cell (per key and namespace version), so a read-then-write on
-// the same record does its lookups once.
+// the key's cells by namespace: the cell itself while the key has one (user state in a
+// process function has one namespace, so a lookup reads the Map and then the cell, and a key
+// costs one object), a short array while it has few (windows open at once: a handful), a Map
+// beyond SMALL_CELLS. Keys come and go with their windows, and a Map per key cost two
+// allocations per key lifetime plus rehashing as it shrank, the largest share of what q5
+// allocated. Keys and namespaces are compared via heapKeyOf (primitives as themselves, no
+// allocation), so a get/update is two Map lookups and an update of an existing cell
+// allocates nothing. The last key's cells looked up are cached per state, and so is the last
+// cell (per key and namespace version), so a read-then-write on the same record does its
+// lookups once.
 // May import: errors, types, base-backend, cell-storage, key-codec, snapshot-format, snapshot-writer.
 import { BaseKeyedStateBackend } from './base-backend.js';
 import type { CellVisitor } from './base-backend.js';
@@ -19,21 +21,26 @@ import type { KeyGroupSnapshotWriter } from './snapshot-writer.js';
 import type { HeapKey } from './key-codec.js';
 import type { KeyedStateBackend, KeyedStateBackendOptions } from './types.js';
 
-interface Cell {
-  ns: unknown;
-  /** heapKeyOf(ns): the cell's identity within its key. */
-  nsH: HeapKey;
-  /** Stored form; for map state a Map userKeyH -> MapEntry. */
-  value: unknown;
+/** One (key, namespace)'s value. */
+class Cell {
   /**
    * Where the cell's entry (key, namespace and payload bytes, see snapshot-writer.ts) lies in
    * its key group's last snapshot bytes, -1 for none: valid until the cell is written or
    * handed out as an object.
    */
-  snapAt: number;
-  snapLen: number;
-  /** encodeKey(ns), computed at the first snapshot. */
-  nsBytes: Uint8Array | undefined;
+  snapAt = -1;
+  snapLen = 0;
+  /** encodeKey(key) and encodeKey(ns), computed at the first snapshot; a key's cells share the key's. */
+  keyBytes: Uint8Array | undefined = undefined;
+  nsBytes: Uint8Array | undefined = undefined;
+  constructor(
+    readonly key: unknown,
+    readonly ns: unknown,
+    /** heapKeyOf(ns): the cell's identity within its key. */
+    readonly nsH: HeapKey,
+    /** Stored form; for map state a Map userKeyH -> MapEntry. */
+    public value: unknown,
+  ) {}
 }
 
 interface MapEntry {
@@ -41,12 +48,13 @@ interface MapEntry {
   stored: unknown;
 }
 
-/** A key's cells: in insertion order while few, by namespace in a Map beyond SMALL_CELLS. */
-type Cells = Cell[] | Map<HeapKey, Cell>;
+/** A key's cells: the one cell, several in insertion order, or by namespace beyond SMALL_CELLS. */
+type Cells = Cell | Cell[] | Map<HeapKey, Cell>;
 
 const SMALL_CELLS = 8;
 
 function findCell(cells: Cells, nsH: HeapKey): Cell | undefined {
+  if (cells instanceof Cell) return cells.nsH === nsH ? cells : undefined;
   if (cells instanceof Map) return cells.get(nsH);
   for (let i = 0; i < cells.length; i++) {
     const c = cells[i] as Cell;
@@ -56,25 +64,14 @@ function findCell(cells: Cells, nsH: HeapKey): Cell | undefined {
 }
 
 function cellList(cells: Cells): Iterable<Cell> {
-  return cells instanceof Map ? cells.values() : cells;
-}
-
-function cellCount(cells: Cells): number {
-  return cells instanceof Map ? cells.size : cells.length;
-}
-
-interface KeyEntry {
-  key: unknown;
-  cells: Cells;
-  /** encodeKey(key), computed at the first snapshot. */
-  keyBytes: Uint8Array | undefined;
+  return cells instanceof Cell ? [cells] : cells instanceof Map ? cells.values() : cells;
 }
 
 interface HeapStore {
-  tables: Array<Map<HeapKey, KeyEntry>>;
-  /** keyVersion at which `entry` was looked up (entry may be undefined = absent). */
+  tables: Array<Map<HeapKey, Cells>>;
+  /** keyVersion at which `cachedCells` was looked up (undefined = absent). */
   cachedVersion: number;
-  cachedEntry: KeyEntry | undefined;
+  cachedCells: Cells | undefined;
   /** keyVersion / nsVersion at which `cachedCell` was looked up (undefined = absent). */
   cellKeyVersion: number;
   cellNsVersion: number;
@@ -104,28 +101,38 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
 
   protected initStore(m: StateMeta): void {
     const n = this.keyGroupRange.end - this.keyGroupRange.start + 1;
-    const tables: Array<Map<HeapKey, KeyEntry>> = new Array(n);
+    const tables: Array<Map<HeapKey, Cells>> = new Array(n);
     for (let i = 0; i < n; i++) tables[i] = new Map();
-    const store: HeapStore = { tables, cachedVersion: -1, cachedEntry: undefined, cellKeyVersion: -1, cellNsVersion: -1, cachedCell: undefined };
+    const store: HeapStore = { tables, cachedVersion: -1, cachedCells: undefined, cellKeyVersion: -1, cellNsVersion: -1, cachedCell: undefined };
     m.store = store;
   }
 
-  private keyEntry(m: StateMeta): KeyEntry | undefined {
+  /** The current key's cells, cached per state. */
+  private keyCells(m: StateMeta): Cells | undefined {
     this.requireKey();
     const st = m.store as HeapStore;
-    if (st.cachedVersion === this.keyVersion) return st.cachedEntry;
-    const e = st.tables[this.curKg - this.keyGroupRange.start]!.get(this.curKeyH);
+    if (st.cachedVersion === this.keyVersion) return st.cachedCells;
+    const cells = st.tables[this.curKg - this.keyGroupRange.start]!.get(this.curKeyH);
     st.cachedVersion = this.keyVersion;
-    st.cachedEntry = e;
-    return e;
+    st.cachedCells = cells;
+    return cells;
+  }
+
+  /** Puts the current key's cells (or, undefined, removes the key) in its table and the cache. */
+  private setKeyCells(m: StateMeta, cells: Cells | undefined): void {
+    const st = m.store as HeapStore;
+    const table = st.tables[this.curKg - this.keyGroupRange.start]!;
+    if (cells === undefined) table.delete(this.curKeyH);
+    else table.set(this.curKeyH, cells);
+    st.cachedCells = cells;
   }
 
   /** The current (key, namespace)'s cell, cached per state: a read-modify-write looks it up once. */
   private cell(m: StateMeta): Cell | undefined {
     const st = m.store as HeapStore;
     if (st.cellKeyVersion === this.keyVersion && st.cellNsVersion === this.nsVersion) return st.cachedCell;
-    const e = this.keyEntry(m);
-    const c = e === undefined ? undefined : findCell(e.cells, this.curNsH);
+    const cells = this.keyCells(m);
+    const c = cells === undefined ? undefined : findCell(cells, this.curNsH);
     st.cellKeyVersion = this.keyVersion;
     st.cellNsVersion = this.nsVersion;
     st.cachedCell = c;
@@ -139,17 +146,18 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
    */
   private addCell(m: StateMeta, value: unknown): Cell {
     const st = m.store as HeapStore;
-    let e = this.keyEntry(m);
-    if (e === undefined) {
-      e = { key: this.curKey, cells: [], keyBytes: undefined };
-      st.tables[this.curKg - this.keyGroupRange.start]!.set(this.curKeyH, e);
-      st.cachedEntry = e;
+    const cells = this.keyCells(m);
+    const c = new Cell(this.curKey, this.curNs, this.curNsH, value);
+    if (cells === undefined) this.setKeyCells(m, c);
+    else if (cells instanceof Cell) {
+      c.keyBytes = cells.keyBytes;
+      this.setKeyCells(m, [cells, c]);
+    } else if (cells instanceof Map) cells.set(c.nsH, c);
+    else {
+      c.keyBytes = cells[0]?.keyBytes;
+      if (cells.length < SMALL_CELLS) cells.push(c);
+      else this.setKeyCells(m, new Map([...cells, c].map((x) => [x.nsH, x])));
     }
-    const c: Cell = { ns: this.curNs, nsH: this.curNsH, value, snapAt: -1, snapLen: 0, nsBytes: undefined };
-    const cells = e.cells;
-    if (cells instanceof Map) cells.set(c.nsH, c);
-    else if (cells.length < SMALL_CELLS) cells.push(c);
-    else e.cells = new Map([...cells, c].map((x) => [x.nsH, x]));
     this.touch();
     st.cachedCell = c;
     return c;
@@ -158,30 +166,25 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   private dropCell(m: StateMeta): void {
     const st = m.store as HeapStore;
     if (this.cell(m) === undefined) return;
-    const e = this.keyEntry(m);
-    if (e === undefined) return;
-    const cells = e.cells;
-    let removed: boolean;
-    if (cells instanceof Map) removed = cells.delete(this.curNsH);
-    else {
-      const nsH = this.curNsH;
+    const cells = this.keyCells(m);
+    if (cells === undefined) return;
+    const nsH = this.curNsH;
+    let empty: boolean;
+    if (cells instanceof Cell) empty = true;
+    else if (cells instanceof Map) {
+      cells.delete(nsH);
+      empty = cells.size === 0;
+    } else {
       let i = 0;
       while (i < cells.length && (cells[i] as Cell).nsH !== nsH) i++;
-      removed = i < cells.length;
       // In place, keeping insertion order (snapshots list cells in it); splice would allocate.
-      if (removed) {
-        for (let j = i + 1; j < cells.length; j++) cells[j - 1] = cells[j] as Cell;
-        cells.length--;
-      }
+      for (let j = i + 1; j < cells.length; j++) cells[j - 1] = cells[j] as Cell;
+      cells.length--;
+      empty = cells.length === 0;
     }
-    if (removed) {
-      st.cachedCell = undefined;
-      this.touch();
-      if (cellCount(cells) === 0) {
-        st.tables[this.curKg - this.keyGroupRange.start]!.delete(this.curKeyH);
-        st.cachedEntry = undefined;
-      }
-    }
+    st.cachedCell = undefined;
+    this.touch();
+    if (empty) this.setKeyCells(m, undefined);
   }
 
   getCell(m: StateMeta): unknown {
@@ -249,14 +252,14 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   protected scan(m: StateMeta, kg: number, visit: CellVisitor): void {
     const table = (m.store as HeapStore).tables[kg - this.keyGroupRange.start];
     if (table === undefined) return;
-    for (const e of table.values()) {
-      for (const c of cellList(e.cells)) {
+    for (const cells of table.values()) {
+      for (const c of cellList(cells)) {
         if (m.kind === 'map') {
           const entries: Array<[unknown, unknown]> = [];
           for (const me of (c.value as Map<HeapKey, MapEntry>).values()) entries.push([me.key, me.stored]);
-          visit(e.key, c.ns, entries);
+          visit(c.key, c.ns, entries);
         } else {
-          visit(e.key, c.ns, c.value);
+          visit(c.key, c.ns, c.value);
         }
       }
     }
@@ -269,15 +272,15 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     // The key group's last snapshot, which unchanged cells are copied from; never with TTL.
     const last = m.ttlWrapped ? undefined : (this.kgBytes[i] ?? undefined);
     // Indexed loops over the cell arrays: this runs over every cell of a dirty key group.
-    for (const e of table.values()) {
-      const cells = e.cells;
-      if (cells instanceof Map) for (const c of cells.values()) this.writeCell(m, e, c, now, writer, last);
-      else for (let j = 0; j < cells.length; j++) this.writeCell(m, e, cells[j] as Cell, now, writer, last);
+    for (const cells of table.values()) {
+      if (cells instanceof Cell) this.writeCell(m, cells, now, writer, last);
+      else if (cells instanceof Map) for (const c of cells.values()) this.writeCell(m, c, now, writer, last);
+      else for (let j = 0; j < cells.length; j++) this.writeCell(m, cells[j] as Cell, now, writer, last);
     }
   }
 
   /** Writes one cell: copied from `last` while it is unchanged, else encoded afresh. */
-  private writeCell(m: StateMeta, e: KeyEntry, c: Cell, now: number, writer: KeyGroupSnapshotWriter, last: Uint8Array | undefined): void {
+  private writeCell(m: StateMeta, c: Cell, now: number, writer: KeyGroupSnapshotWriter, last: Uint8Array | undefined): void {
     if (last !== undefined && c.snapAt >= 0) {
       c.snapAt = writer.copy(last, c.snapAt, c.snapLen);
       return;
@@ -290,7 +293,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
     }
     const live = this.livePayload(m, payload, now);
     if (live === MISSING) return;
-    const at = writer.cell((e.keyBytes ??= encodeKey(e.key)), (c.nsBytes ??= encodeKey(c.ns)), encodeCellPayload(this.storedForSnapshot(m, live)));
+    const at = writer.cell((c.keyBytes ??= encodeKey(c.key)), (c.nsBytes ??= encodeKey(c.ns)), encodeCellPayload(this.storedForSnapshot(m, live)));
     if (m.ttlWrapped) return;
     c.snapAt = at;
     c.snapLen = writer.size - at;
@@ -316,7 +319,7 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
       const st = m.store as HeapStore;
       for (const t of st.tables) t.clear();
       st.cachedVersion = -1;
-      st.cachedEntry = undefined;
+      st.cachedCells = undefined;
       st.cellKeyVersion = -1;
       st.cachedCell = undefined;
     }

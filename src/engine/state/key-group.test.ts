@@ -27,6 +27,16 @@ describe('key hashing', () => {
     assert.deepEqual(JSON.parse(out), here);
   });
 
+  it('keeps the hashes that checkpoints already hold: a changed hash would restore keys into the wrong key group', () => {
+    const keys: unknown[] = [0, 1, -1, 7, 123456, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1.5, -0.25, 1e300, 'a', 'auction-1', true, null, [1, 'x'], { a: 1 }];
+    const hashes = [
+      2122954615, 2393540102, 2655517871, 3517105350, 1390884835, 1544037931, 3625761430, 232623822, 2855124395, 2420947151, 4288361793, 2148926266,
+      4091244266, 2940933360, 1764415444, 3458027603, 697314150,
+    ];
+    assert.deepEqual(keys.map((k) => keyHash(k)), hashes);
+    assert.deepEqual(keys.map((k) => keyGroupFor(k, 128)), hashes.map((h) => h % 128));
+  });
+
   it('equal keys hash equal, canonical encodings agree, distinct kinds differ', () => {
     assert.equal(keyHash(0), keyHash(-0));
     assert.ok(Object.is(heapKeyOf(-0), 0), 'a heap key has no negative zero, as a decoded key has none');

@@ -48,6 +48,9 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
+/** The hash state after the seed and an integer's type tag: where every 32-bit integer key starts. */
+const INT_SEED = mix(SEED, T_INT);
+
 function hashString(h: number, s: string): number {
   h = mix(h, T_STRING);
   const n = s.length;
@@ -105,6 +108,8 @@ function hashValue(h: number, v: unknown, depth: number): number {
  * process and platform. Allocation-free for strings, numbers and booleans.
  */
 export function keyHash(key: unknown): number {
+  // 32-bit integers (ids, the most common keys) skip the type dispatch; same stream as hashValue's.
+  if (typeof key === 'number' && (key | 0) === key) return fmix(mix(INT_SEED, key));
   return fmix(hashValue(SEED, key, 0));
 }
 
