@@ -66,11 +66,18 @@ export interface StreamOperator<OUT = unknown> {
   /**
    * One batch from input 0 (or 1 for the second input of a two-input operator). The arrays
    * are the operator's from here on: the runtime never reads them again and gave them to no
-   * one else (a batch bound for several receivers is copied for each), so the operator may
-   * keep them, or rewrite them and pass them on (filter and map do, instead of allocating
-   * a batch of their own).
+   * one else (a batch bound for several receivers is copied for each, unless the operator
+   * takes lent batches), so the operator may keep them, or rewrite them and pass them on
+   * (filter and map do, instead of allocating a batch of their own).
    */
   processBatch(values: unknown[], timestamps: number[], input: number): void;
+  /**
+   * Optional: a batch that other receivers get after this one, which the operator must
+   * neither keep nor rewrite. Without it, such a batch is copied and given to processBatch.
+   * Worth having where an operator passes on a small part of what it reads (a filter on one
+   * of several streams split from one source).
+   */
+  processLentBatch?(values: readonly unknown[], timestamps: readonly number[], input: number): void;
   /**
    * The combined watermark of all inputs advanced. Keyed operators' event-time timers have
    * already fired up to it (the runtime does that); the operator must forward a watermark

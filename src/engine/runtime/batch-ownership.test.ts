@@ -29,6 +29,23 @@ test('one stream into several in-place operators: each branch sees every record'
   assert.deepEqual(tens.collected.values, numbers.map((x) => x * 10));
 });
 
+test('a batch lent to a map and a sink before a filter rewrites it: each still sees every record', async () => {
+  const job = pipeline('lent', { batchSize: 8 });
+  const all = job.from(fromCollection(numbers));
+  const tens = collectSink<number>();
+  const raw = collectSink<number>();
+  const big = collectSink<number>();
+  // Edges are served in the order they were declared: the map and the sink borrow the batch,
+  // the filter gets it last to keep and compacts it in place.
+  all.map((x) => x * 10).to(tens);
+  all.to(raw);
+  all.filter((x) => x >= 25).to(big);
+  await job.run();
+  assert.deepEqual(tens.collected.values, numbers.map((x) => x * 10));
+  assert.deepEqual(raw.collected.values, numbers);
+  assert.deepEqual(big.collected.values, numbers.filter((x) => x >= 25));
+});
+
 test('a side output read by two branches: each branch sees every side record', async () => {
   const small = outputTag<number>('small');
   const job = pipeline('side-fan-out', { batchSize: 8 });

@@ -11,8 +11,12 @@ export interface Barrier {
 }
 
 export interface InputReceiver {
-  /** The arrays become the receiver's (see StreamOperator.processBatch). */
-  receive(values: unknown[], timestamps: number[], input: number, channel: number): void;
+  /**
+   * The arrays become the receiver's (see StreamOperator.processBatch), unless `lent`: then
+   * they are the receiver's for this call only (the same batch goes on to other receivers
+   * after it), and what it keeps or rewrites it must copy first.
+   */
+  receive(values: unknown[], timestamps: number[], input: number, channel: number, lent?: boolean): void;
   receiveWatermark(channel: number, watermark: number): void;
   receiveIdle(channel: number, idle: boolean): void;
   receiveBarrier(channel: number, barrier: Barrier): void;

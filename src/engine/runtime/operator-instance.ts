@@ -123,13 +123,19 @@ export class OperatorInstance implements InputReceiver {
     if (a) this.wrap(() => a.snapshotInFlight());
   }
 
-  receive(values: unknown[], timestamps: number[], input: number, channel = input): void {
+  receive(values: unknown[], timestamps: number[], input: number, channel = input, lent = false): void {
     if (this.aligner.isBlocked(channel)) {
-      this.aligner.enqueue(channel, () => this.receive(values, timestamps, input, channel));
+      // Queued until the barrier aligns: by then a lent batch's arrays belong to someone else.
+      const v = lent ? values.slice() : values;
+      const t = lent ? timestamps.slice() : timestamps;
+      this.aligner.enqueue(channel, () => this.receive(v, t, input, channel));
       return;
     }
     this.recordsIn += values.length;
-    this.wrap(() => this.operator.processBatch(values, timestamps, input));
+    const op = this.operator;
+    if (!lent) this.wrap(() => op.processBatch(values, timestamps, input));
+    else if (op.processLentBatch !== undefined) this.wrap(() => op.processLentBatch?.(values, timestamps, input));
+    else this.wrap(() => op.processBatch(values.slice(), timestamps.slice(), input));
     this.output.flush();
   }
 

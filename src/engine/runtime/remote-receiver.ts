@@ -22,6 +22,7 @@ export class RemoteReceiver implements InputReceiver {
     private readonly link: PeerLink,
     private readonly node: number,
   ) {}
+  /** Encodes the batch at once, so a lent batch needs no copy. */
   receive(values: unknown[], timestamps: number[], input: number, channel: number): void {
     const transfer: ArrayBuffer[] = [];
     const v = encodeBatch(values, transfer);

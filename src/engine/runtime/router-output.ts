@@ -2,7 +2,8 @@
 // flush, hands them as whole batches to the downstream instances of each outgoing edge,
 // split by key group for hash edges. Watermarks and idleness go to every downstream channel.
 // Buffers are handed over (not reused) at each flush: a receiver owns the arrays it gets and
-// may keep or rewrite them, so a batch bound for several receivers is copied for all but one.
+// may keep or rewrite them, so a batch bound for several receivers is lent to all but the
+// last (each copies what it keeps or rewrites), and handed over to the last.
 // May import: runtime/, graph/, operators/operator.ts, api/output-tag.ts, state/key-group.ts.
 import type { OutputTag } from '../api/output-tag.js';
 import type { KeySelector, Partitioning } from '../graph/stream-graph.js';
@@ -172,16 +173,16 @@ export class RouterOutput<T> implements Output<T> {
   }
 
   /**
-   * Delivers one batch on every edge. A receiver may rewrite what it gets, so only the last
-   * edge gets the arrays themselves; the others get copies, each taken from the arrays before
-   * they were handed over.
+   * Delivers one batch on every edge. A receiver may rewrite what it owns, so only the last
+   * edge gets the arrays to keep; the others borrow them first, each before they were handed
+   * over (receivers run synchronously; one that queues a batch copies it).
    */
   private deliverAll(edges: readonly EdgeTarget[], values: unknown[], timestamps: number[]): void {
     const last = edges.length - 1;
     for (let k = 0; k <= last; k++) this.deliver(edges[k] as EdgeTarget, values, timestamps, k === last);
   }
 
-  /** `handOver`: the arrays may go to one receiver as they are; otherwise each receiver gets copies. */
+  /** `handOver`: the arrays may go to one receiver to keep; otherwise each receiver borrows them. */
   private deliver(e: EdgeTarget, values: unknown[], timestamps: number[], handOver: boolean): void {
     const n = e.targets.length;
     switch (e.partitioning) {
@@ -232,8 +233,7 @@ export class RouterOutput<T> implements Output<T> {
   }
 }
 
-/** One receiver's batch: the arrays themselves when they may be handed over, copies otherwise. */
+/** One receiver's batch: handed over to keep, or lent for the call. */
 function handTo(target: InputReceiver, e: EdgeTarget, values: unknown[], timestamps: number[], handOver: boolean): void {
-  if (handOver) target.receive(values, timestamps, e.input, e.channel);
-  else target.receive(values.slice(), timestamps.slice(), e.input, e.channel);
+  target.receive(values, timestamps, e.input, e.channel, !handOver);
 }

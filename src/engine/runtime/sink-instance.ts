@@ -46,7 +46,12 @@ export class SinkInstance implements InputReceiver {
     );
   }
 
-  receive(values: unknown[], timestamps: number[], _input: number, channel = 0): void {
+  receive(values: unknown[], timestamps: number[], _input: number, channel = 0, lent = false): void {
+    // A sink may keep what it is given (asynchronous writes): a lent batch is copied.
+    if (lent) {
+      values = values.slice();
+      timestamps = timestamps.slice();
+    }
     if (this.aligner.isBlocked(channel)) {
       this.aligner.enqueue(channel, () => this.receive(values, timestamps, _input, channel));
       return;
