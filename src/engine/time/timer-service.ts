@@ -8,7 +8,6 @@ import type { StateKey } from '../state/types.js';
 import { heapKeyOf } from '../state/key-codec.js';
 import type { HeapKey } from '../state/key-codec.js';
 import { MIN_WATERMARK } from './watermark.js';
-import { TimeMap } from './time-map.js';
 
 export interface Triggerable<N> {
   onEventTime(time: number, key: StateKey, namespace: N): void;
@@ -72,7 +71,7 @@ class TimerBucket<N> {
  */
 class TimerQueue<N> {
   private readonly index = new Map<HeapKey, Map<HeapKey, Slot<N>>>();
-  private readonly buckets = new TimeMap<Timer<N> | TimerBucket<N>>();
+  private readonly buckets = new Map<number, Timer<N> | TimerBucket<N>>();
   /** Min-heap of the times that have a bucket. */
   private readonly times: number[] = [];
   private count = 0;
