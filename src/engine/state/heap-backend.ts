@@ -166,8 +166,8 @@ export class HeapKeyedStateBackend extends BaseKeyedStateBackend {
   private dropCell(m: StateMeta): void {
     const st = m.store as HeapStore;
     if (this.cell(m) === undefined) return;
-    const cells = this.keyCells(m);
-    if (cells === undefined) return;
+    // The cell exists, so its key has cells (keyCells is cached since cell() looked it up).
+    const cells = this.keyCells(m) as Cells;
     const nsH = this.curNsH;
     let empty: boolean;
     if (cells instanceof Cell) empty = true;
