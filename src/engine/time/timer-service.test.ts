@@ -50,6 +50,26 @@ test('timers are deduplicated per (key, namespace, time), fire in time order wit
   assert.deepEqual(fired[4], ['p:b', 5, null]);
 });
 
+
+test('a timer registered at the time of the earliest one, after a watermark short of both, fires with it', () => {
+  // The watermark step looks at the earliest timer (a lone timer at 10) and stops; the second
+  // timer at 10 then joins it, and both must fire, in registration order.
+  const fired: [string, number, unknown][] = [];
+  const { svc, setKey } = service(fired);
+  setKey('a');
+  svc.registerEventTimeTimer(null, 10);
+  setKey('b');
+  svc.registerEventTimeTimer(null, 20);
+  svc.advanceWatermark(5);
+  svc.registerEventTimeTimer(null, 10);
+  setKey('c');
+  svc.registerEventTimeTimer(null, 10);
+  svc.advanceWatermark(10);
+  assert.deepEqual(fired.map(([k, t]) => `${k}@${t}`), ['e:a@10', 'e:b@10', 'e:c@10']);
+  svc.advanceWatermark(20);
+  assert.deepEqual(fired.map(([k, t]) => `${k}@${t}`).slice(3), ['e:b@20']);
+  assert.equal(svc.timerCount().event, 0);
+});
 test('property: timers fire exactly once each, in non-decreasing time order, across watermark steps', () => {
   fc.assert(
     fc.property(
