@@ -5,22 +5,24 @@
 // on what ran first. A deployed job has its process to itself, and so does each query here.
 //   node --import tsx bench/nexmark/query-process.ts <query> <events> <runs>
 // Generates the events (not measured), warms up with one full run of every configuration, then
-// `runs` rounds of: the loop, the loop in batches (stateless queries), the engine without and
-// with checkpoints. Each engine result is checked against the loop's. Prints one JSON object,
-// a QueryMeasurement, as its last line on stdout.
+// `runs` rounds of: the loop, the stamping pass (measure.ts, runStampingPass), the engine
+// without and with checkpoints. Each engine result is checked against the loop's. Prints one
+// JSON object, a QueryMeasurement, as its last line on stdout.
 // Imports this folder.
 import { NexmarkGenerator } from './generator.js';
 import { QUERIES } from './queries/index.js';
 import { compareResults } from './query.js';
-import { runBatchedLoop, runLoop, runQueryOnEngine } from './measure.js';
+import { runLoop, runQueryOnEngine, runStampingPass } from './measure.js';
 
 /** What the parent reports: CPU ms per run of each configuration, and any mismatch. */
 export interface QueryMeasurement {
   name: string;
   description: string;
   loopMs: number[];
-  /** The loop in batches with event time (stateless queries only; see runBatchedLoop). */
-  batchedMs: number[];
+  /** The stamping pass alone (see runStampingPass). */
+  stampingMs: number[];
+  /** Whether loop + stamping pass bounds the engine (NexmarkQuery.floorIsBound). */
+  floorIsBound: boolean;
   engineMs: number[];
   withCheckpointsMs: number[];
   checkpoints: number;
@@ -43,23 +45,24 @@ const m: QueryMeasurement = {
   name: q.name,
   description: q.description,
   loopMs: [],
-  batchedMs: [],
+  stampingMs: [],
+  floorIsBound: q.floorIsBound,
   engineMs: [],
   withCheckpointsMs: [],
   checkpoints: 0,
   results: 0,
   mismatches: [],
 };
-const check = (what: string, engine: readonly unknown[], loop: readonly unknown[], ordered: boolean, full: boolean): void => {
+const check = (what: string, engine: readonly unknown[], loop: readonly unknown[], full: boolean): void => {
   // The first measured round compares whole results; later rounds at least their sizes.
-  const diff = full ? compareResults(q, engine, loop, ordered) : engine.length === loop.length ? undefined : `${engine.length} vs ${loop.length} records`;
+  const diff = full ? compareResults(q, engine, loop, q.ordered) : engine.length === loop.length ? undefined : `${engine.length} vs ${loop.length} records`;
   if (diff !== undefined) m.mismatches.push(`${what}: ${diff}`);
 };
 
 // Warm-up, as a JMH warm-up iteration: the figures are the steady state of a long-running
 // job. The engine's code runs once per batch, so V8 optimizes it later than a loop's.
 runLoop((e) => q.loop(e), events);
-if (q.stateless) runBatchedLoop((e, out) => q.loop(e, out), events);
+runStampingPass(events);
 await runQueryOnEngine(q, events);
 await runQueryOnEngine(q, events, { checkpointEveryMs: CHECKPOINT_EVERY_MS });
 
@@ -67,17 +70,13 @@ for (let r = 0; r < runs; r++) {
   const l = runLoop((e) => q.loop(e), events);
   m.loopMs.push(l.cpuMs);
   m.results = l.outputs.length;
-  if (q.stateless) {
-    const b = runBatchedLoop((e, out) => q.loop(e, out), events);
-    m.batchedMs.push(b.cpuMs);
-    check(`${q.name} (loop in batches)`, b.outputs, l.outputs, true, r === 0);
-  }
+  m.stampingMs.push(runStampingPass(events).cpuMs);
   const e = await runQueryOnEngine(q, events);
   m.engineMs.push(e.cpuMs);
-  check(`${q.name} (no checkpoints) run ${r}`, e.outputs, l.outputs, q.ordered, r === 0);
+  check(`${q.name} (no checkpoints) run ${r}`, e.outputs, l.outputs, r === 0);
   const c = await runQueryOnEngine(q, events, { checkpointEveryMs: CHECKPOINT_EVERY_MS });
   m.withCheckpointsMs.push(c.cpuMs);
   m.checkpoints = c.checkpoints;
-  check(`${q.name} (checkpoints) run ${r}`, c.outputs, l.outputs, q.ordered, r === 0);
+  check(`${q.name} (checkpoints) run ${r}`, c.outputs, l.outputs, r === 0);
 }
 console.log(JSON.stringify(m));

@@ -11,14 +11,16 @@ export interface NexmarkQuery<OUT> {
   readonly description: string;
   /** Adds the query to a stream of events that already carries event time and watermarks. */
   build(events: DataStream<NexmarkEvent>): DataStream<OUT>;
-  /** The same result, computed by a plain TypeScript loop; stateless queries append to `out` when given. */
-  loop(events: readonly NexmarkEvent[], out?: OUT[]): OUT[];
+  /** The same result, computed by a plain TypeScript loop. */
+  loop(events: readonly NexmarkEvent[]): OUT[];
   /**
-   * The loop keeps nothing from one event to the next, so running it over consecutive slices
-   * of the events, appending to one `out`, gives its result over all of them (see
-   * runBatchedLoop in measure.ts).
+   * Whether the event-time floor (loop + stamping pass, see runStampingPass in measure.ts)
+   * bounds the engine's ratio to the loop: the loop reads no event time, and its work (read
+   * each event, keep the few that match) is work any engine must also do. Not where the loop
+   * reads event times itself (an engine does that once, in the stamping), nor for q0, whose
+   * loop is mostly growing one output array, which an engine's sink does its own way.
    */
-  readonly stateless?: boolean;
+  readonly floorIsBound: boolean;
   /** Whether the engine's output order is defined (parallelism 1): then it must match exactly. */
   readonly ordered: boolean;
   /** Canonical string of one output record (the unit of comparison). */

@@ -7,9 +7,10 @@ export const q0: NexmarkQuery<NexmarkEvent> = {
   name: 'q0',
   description: 'pass-through',
   ordered: true,
-  stateless: true,
+  floorIsBound: false,
   build: (events) => events.map((e) => e, 'q0-pass-through'),
-  loop(events, out: NexmarkEvent[] = []) {
+  loop(events) {
+    const out: NexmarkEvent[] = [];
     for (let i = 0; i < events.length; i++) out.push(events[i] as NexmarkEvent);
     return out;
   },

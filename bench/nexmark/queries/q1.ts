@@ -21,9 +21,10 @@ export const q1: NexmarkQuery<Q1Bid> = {
   name: 'q1',
   description: 'currency conversion (price * 0.908)',
   ordered: true,
-  stateless: true,
+  floorIsBound: false,
   build: (events) => bids(events).map(convert, 'q1-convert'),
-  loop(events, out: Q1Bid[] = []) {
+  loop(events) {
+    const out: Q1Bid[] = [];
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       if (e.kind === BID) out.push(convert(e));

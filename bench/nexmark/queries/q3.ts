@@ -52,6 +52,7 @@ export const q3: NexmarkQuery<Q3Out> = {
   name: 'q3',
   description: 'local item suggestion (join persons in OR/ID/CA with auctions in category 10)',
   ordered: false,
+  floorIsBound: true,
   build(events) {
     const a = auctions(events, inCategory10).keyBy((x) => x.seller);
     const p = persons(events, isLocal).keyBy((x) => x.id);

@@ -148,6 +148,7 @@ export const q4: NexmarkQuery<Q4Out> = {
   name: 'q4',
   description: 'average selling price by category (auction/bid join within lifetime, max per auction, average per category)',
   ordered: false,
+  floorIsBound: false,
   build(events) {
     const a = auctions(events).keyBy((x) => x.id);
     const b = bids(events).keyBy((x) => x.auction);

@@ -68,6 +68,7 @@ export const q5: NexmarkQuery<Q5Out> = {
   name: 'q5',
   description: 'hot items (sliding window 10 s every 2 s, auctions with the most bids)',
   ordered: false,
+  floorIsBound: false,
   build(events) {
     // Only the auction id (and the record's timestamp, which travels with it) is needed past
     // the filter: projecting before the shuffle is what Flink's planner does for this query.

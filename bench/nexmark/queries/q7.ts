@@ -48,6 +48,7 @@ export const q7: NexmarkQuery<Q7Out> = {
   name: 'q7',
   description: 'highest bid per tumbling 10 s window',
   ordered: false,
+  floorIsBound: false,
   build(events) {
     return bids(events)
       .keyBy(() => 0)

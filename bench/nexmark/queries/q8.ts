@@ -42,6 +42,7 @@ export const q8: NexmarkQuery<Q8Out> = {
   name: 'q8',
   description: 'monitor new users (persons and auctions joined on seller in the same 10 s tumbling window)',
   ordered: false,
+  floorIsBound: false,
   build(events) {
     return events
       .filter((e) => e.kind === PERSON || e.kind === AUCTION, 'q8-people-and-auctions')
