@@ -87,7 +87,8 @@ export function runLoop<OUT>(loop: (events: readonly NexmarkEvent[]) => OUT[], e
  * taken (the watermark). Where a query's loop reads no event time and does only what any
  * engine must (NexmarkQuery.floorIsBound), the loop's time plus this pass's is the least such
  * an engine can spend on it, and loop / (loop + this pass) bounds the engine's ratio to the
- * loop: main.ts reports it as the event-time floor. The watermark is returned so the work that computes it is observable.
+ * loop: main.ts reports it as the event-time floor. The watermark is returned so the work
+ * that computes it is observable.
  */
 export function runStampingPass(events: readonly NexmarkEvent[], batchSize = 1024): Measured<never> & { watermark: number } {
   const c0 = cpuMsNow();
