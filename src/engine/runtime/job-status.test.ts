@@ -126,7 +126,7 @@ test('status(): a slow sink shows as backpressure upstream and in-flight wait at
   assert.equal(got.length, 200);
   const st = handle.status();
   const sink = byUid(st.subtasks, 'slow-sink');
-  // 20 writes of 10 ms, one in flight at a time: the sink's wait measured 105-120 ms of those 200 on an
+  // 20 writes of 10 ms, one in flight at a time: the sink's wait measured 106-120 ms of those 200 on an
   // idle and on a loaded machine. Part of each write overlaps the loop's own polling. A quarter leaves
   // room for a slower machine and still fails when the wait goes uncounted.
   assert.ok((sink.inFlightWaitMs ?? 0) >= 20 * 10 * 0.25, `sink waited ${sink.inFlightWaitMs}`);
